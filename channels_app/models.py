@@ -1,0 +1,25 @@
+import secrets
+
+from django.db import models
+
+from hub.models.base import PracticeScoped
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ApiInbox(PracticeScoped):
+    """A custom channel: an integration posts inbound messages to the REST API
+    and receives the practice's replies at its webhook (or polls for them)."""
+
+    name = models.CharField(max_length=100, default="API")
+    webhook_url = models.URLField(blank=True, default="", help_text="Replies are POSTed here; empty: the integration polls.")
+    secret = models.CharField(max_length=64, default=_new_secret, help_text="Signs webhook bodies (X-Hub-Signature).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice"], name="one_api_inbox_per_practice")]
+        verbose_name = "API inbox"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,196 @@
+"""The agent console's realtime stream: /ws/console/.
+
+Every sequenced message is delivered exactly once and in order per stream:
+the consumer remembers the last sequence it sent on each stream, drops what
+the client already has, and fills any gap from the database before sending
+what comes after it. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from hub.lib import access, clock, replay
+from hub.lib.events import group_for
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
+
+log = logging.getLogger(__name__)
+
+
+def _viewer_with_streams(user) -> access.Viewer | None:
+    viewer = access.viewer_for(user)
+    if viewer is not None:
+        viewer.streams  # noqa: B018  (loads the department list while database access is allowed)
+    return viewer
+
+
+class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+    viewer: access.Viewer | None = None
+
+    async def connect(self):
+        self.cursors: dict[str, int] = {}
+        self.lock = asyncio.Lock()
+        self.heartbeat_task = None
+        self.joined: list[str] = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason="sign in first")
+            return
+        self.viewer = await database_sync_to_async(_viewer_with_streams)(user)
+        if self.viewer is None:
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN, reason="not a staff member of any practice")
+            return
+        await self._join()
+        await self.accept()
+        self.heartbeat_task = asyncio.create_task(self._heartbeats())
+
+    async def disconnect(self, code):
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+        for stream in self.joined:
+            try:
+                await self.channel_layer.group_discard(group_for(stream), self.channel_name)
+            except Exception:
+                # Membership expires by itself; a failed discard during a mass
+                # disconnect must not keep the rest from being cleaned up.
+                pass
+
+    async def _join(self) -> None:
+        for stream in self.viewer.streams:
+            await self.channel_layer.group_add(group_for(stream), self.channel_name)
+        self.joined = list(self.viewer.streams)
+
+    # --- client -> server -----------------------------------------------------
+
+    async def receive_json(self, content, **kwargs):
+        if self.viewer is None:
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "hello":
+            await self._hello(content.get("cursors", {}))
+        elif kind == "ping":
+            await self.send_json({"type": "pong", "ts": clock.now().isoformat()})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "detail": "unknown message type"})
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self.close(code=CLOSE_PROTOCOL, reason="text frames only")
+            return
+        content = await self.decode_json(text_data)
+        if content is None:
+            await self.send_json({"type": "error", "code": "bad_json", "detail": "messages are JSON objects"})
+            return
+        await self.receive_json(content)
+
+    async def _hello(self, cursors) -> None:
+        if not isinstance(cursors, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in cursors.items()):
+            await self.close(code=CLOSE_PROTOCOL, reason="cursors must map stream names to sequence numbers")
+            return
+        streams = self.viewer.streams
+        heads = await database_sync_to_async(replay.heads)(streams)
+        async with self.lock:
+            resync = []
+            for stream in streams:
+                cursor = cursors.get(stream)
+                if cursor is None:
+                    cursor = heads[stream]  # a new client starts from now
+                elif cursor > heads[stream]:
+                    resync.append(stream)  # the server's history was reset
+                    cursor = heads[stream]
+                self.cursors[stream] = cursor
+            await self.send_json({
+                "type": "welcome",
+                "user": {"id": self.viewer.user_id, "name": self.viewer.display_name, "role": self.viewer.role},
+                "heads": heads,
+                "heartbeat": settings.HEARTBEAT_SECONDS,
+            })
+            for stream in resync:
+                await self.send_json({"type": "resync", "stream": stream, "seq": heads[stream]})
+            for stream in streams:
+                if heads[stream] > self.cursors[stream]:
+                    await self._replay(stream, heads[stream])
+
+    # --- server -> client -----------------------------------------------------
+
+    async def stream_batch(self, message):
+        """What one transaction published on one stream, in sequence order."""
+        stream = message["stream"]
+        async with self.lock:
+            for entry in message["entries"]:
+                cursor = self.cursors.get(stream)
+                seq = entry["seq"]
+                if cursor is None or seq <= cursor:
+                    continue  # not said hello yet (replay will cover it), or already sent
+                if seq > cursor + 1:
+                    # Something before this never arrived: send it from the
+                    # database, up to and including this entry.
+                    await self._replay(stream, seq)
+                    continue
+                await self._send_entry(stream, seq, entry["event"], entry["payload"], entry["dept"])
+
+    def _redundant(self, stream: str, department_id) -> bool:
+        # A conversation assigned to me in a department I follow arrives on
+        # both streams; the department's copy is the one I show.
+        return stream.startswith("agent.") and department_id in self.viewer.department_ids
+
+    async def _send_entry(self, stream: str, seq: int, type_: str, payload: dict, department_id) -> None:
+        self.cursors[stream] = seq
+        if not self._redundant(stream, department_id):
+            await self.send_json({"type": type_, "stream": stream, "seq": seq, "payload": payload})
+
+    async def _replay(self, stream: str, upto: int) -> None:
+        """Send (cursor, upto] from the database. Caller holds the lock."""
+        cursor = self.cursors[stream]
+        limit = settings.REPLAY_LIMIT
+        rows = await database_sync_to_async(replay.entries)(stream, cursor, upto, limit + 1)
+        if len(rows) > limit or (rows and rows[0].seq != cursor + 1) or (not rows and upto > cursor):
+            # Too far behind, or history already pruned: the client reloads
+            # its state instead of replaying.
+            self.cursors[stream] = upto
+            await self.send_json({"type": "resync", "stream": stream, "seq": upto})
+            return
+        for row in rows:
+            await self._send_entry(stream, row.seq, row.type, row.payload, row.department_id)
+
+    async def _heartbeats(self) -> None:
+        interval = settings.HEARTBEAT_SECONDS
+        await asyncio.sleep(interval * random.uniform(0.5, 1.0))
+        while True:
+            try:
+                await self._beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("console heartbeat failed", exc_info=True)
+            await asyncio.sleep(interval)
+
+    async def _beat(self) -> None:
+        streams = self.viewer.streams
+        heads = await database_sync_to_async(replay.heads)(streams)
+        # Re-joining is idempotent and restores membership lost with a Redis
+        # restart; catching up from the heads repairs any dropped message.
+        for stream in streams:
+            await self.channel_layer.group_add(group_for(stream), self.channel_name)
+        async with self.lock:
+            await self.send_json({"type": "heartbeat", "heads": heads, "ts": clock.now().isoformat()})
+            for stream in streams:
+                cursor = self.cursors.get(stream)
+                if cursor is not None and heads[stream] > cursor:
+                    await self._replay(stream, heads[stream])

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from hub.models import AgentProfile, ApiToken, AuditEntry, Department, Practice, Topic
+
+
+@admin.register(Practice)
+class PracticeAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "practice", "ivr_digit", "is_clinical", "position")
+    list_filter = ("practice",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "department", "practice")
+    list_filter = ("practice", "department")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "practice", "role", "capacity", "presence")
+    list_filter = ("practice", "role")
+    filter_horizontal = ("departments",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "action", "object_type", "object_id", "via", "ip")
+    list_filter = ("action", "via")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

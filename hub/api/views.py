@@ -1,0 +1,219 @@
+"""/api/v1/: the REST API for integrations and the console. Views decode,
+call one access query or action, and answer; rules live in hub.actions."""
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from hub.actions import outbound
+from hub.actions.errors import ActionError, InvalidInput
+from hub.actions.ingest import InboundEvent, ingest
+from hub.api.auth import api_auth
+from hub.api.schemas import (
+    ConversationDetail, ConversationList, ConversationOut, ErrorOut, EventOut, InboundIn, InboundOut, MessageIn,
+    NoteIn, PatientList, PatientOut, TimelineOut,
+)
+from hub.lib import access, audit, directory, phone
+from hub.lib.event_types import conversation_out, event_out
+from hub.models import ContactPoint, Conversation
+
+api = NinjaAPI(
+    title="Patient messaging hub API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=api_auth,
+    description="Patients, conversations and their timelines; replies; and an inbound endpoint for custom channels. "
+                "Authenticate with `Authorization: Bearer <token>` (`python manage.py create_api_token USERNAME`).",
+)
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@api.exception_handler(ActionError)
+def on_action_error(request, exc: ActionError):
+    return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=exc.status)
+
+
+@api.exception_handler(access.NotVisible)
+def on_not_visible(request, exc):
+    return api.create_response(request, {"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "Authentication required.", "code": "unauthenticated"}, status=401)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request, exc: NinjaValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    loc = list(first.get("loc", ()))
+    # ("body", <parameter name>, field...) or ("query", field): name the field.
+    where = ".".join(str(p) for p in (loc[2:] if loc[:1] == ["body"] else loc[1:]))
+    message = first.get("msg", "invalid request")
+    return api.create_response(
+        request, {"detail": f"{where}: {message}" if where else message, "code": "invalid", "errors": exc.errors},
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(request, {"detail": str(exc), "code": "error"}, status=exc.status_code)
+
+
+def _viewer(request: HttpRequest) -> access.Viewer:
+    viewer = access.viewer_for(request.auth)
+    if viewer is None:
+        raise HttpError(403, "This account is not a staff member of any practice.")
+    return viewer
+
+
+def _via(request) -> str:
+    return getattr(request, "api_via", "console")
+
+
+def _audit(request, viewer, action, obj, **detail):
+    audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action=action, obj=obj,
+                 via=_via(request), ip=audit.client_ip(request.META), detail=detail)
+
+
+def _patient_out(patient) -> PatientOut:
+    return PatientOut(
+        id=patient.pk, display_name=patient.display_name, first_name=patient.first_name,
+        last_name=patient.last_name, date_of_birth=patient.date_of_birth, created_at=patient.created_at,
+        contact_points=[{"kind": c.kind, "address": c.address} for c in patient.contact_points.all()],
+    )
+
+
+class Page(Schema):
+    limit: int = 50
+    offset: int = 0
+
+
+def _page(page: Page) -> tuple[int, int]:
+    if not 1 <= page.limit <= 200 or page.offset < 0:
+        raise InvalidInput("limit must be 1 to 200 and offset 0 or more")
+    return page.limit, page.offset
+
+
+@api.get("/patients", response={200: PatientList, **ERRORS}, tags=["patients"])
+def list_patients(request, page: Query[Page], q: str = ""):
+    viewer = _viewer(request)
+    limit, offset = _page(page)
+    qs = access.patients(viewer)
+    if q:
+        if len(q) > 100:
+            raise InvalidInput("q is at most 100 characters")
+        qs = qs.filter(last_name__istartswith=q) | qs.filter(first_name__istartswith=q)
+    qs = qs.order_by("last_name", "first_name", "pk").prefetch_related(
+        Prefetch("contact_points", queryset=ContactPoint.objects.order_by("kind", "pk")))
+    items = list(qs[offset:offset + limit])
+    _audit(request, viewer, "patient.listed", ("patient", "*"), count=len(items))
+    return {"count": qs.count(), "items": [_patient_out(p) for p in items]}
+
+
+@api.get("/patients/{patient_id}", response={200: PatientOut, **ERRORS}, tags=["patients"])
+def get_patient(request, patient_id: int):
+    viewer = _viewer(request)
+    patient = access.get_patient(viewer, patient_id)
+    _audit(request, viewer, "patient.viewed", patient)
+    return _patient_out(patient)
+
+
+@api.get("/patients/{patient_id}/timeline", response={200: TimelineOut, **ERRORS}, tags=["patients"])
+def patient_timeline(request, patient_id: int, before_id: int | None = None, limit: int = 50):
+    """Every event of the patient across channels and conversations, newest last."""
+    viewer = _viewer(request)
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be 1 to 200")
+    patient = access.get_patient(viewer, patient_id)
+    qs = access.timeline(viewer, patient).select_related("author")
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs.order_by("-created_at", "-pk")[: limit + 1])
+    _audit(request, viewer, "patient.timeline_viewed", patient)
+    return {"events": [event_out(e) for e in reversed(rows[:limit])], "has_more": len(rows) > limit}
+
+
+@api.get("/conversations", response={200: ConversationList, **ERRORS}, tags=["conversations"])
+def list_conversations(request, page: Query[Page], status: str = "open", department_id: int | None = None):
+    viewer = _viewer(request)
+    limit, offset = _page(page)
+    qs = access.conversations(viewer).select_related("patient", "department", "assignee", "topic")
+    if status == "open":
+        qs = qs.exclude(status=Conversation.Status.RESOLVED)
+    elif status in Conversation.Status.values:
+        qs = qs.filter(status=status)
+    elif status != "all":
+        raise InvalidInput("status is open, all, or one of " + ", ".join(Conversation.Status.values))
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    qs = qs.order_by("-priority", "waiting_since", "pk")
+    items = list(qs[offset:offset + limit])
+    _audit(request, viewer, "conversation.listed", ("conversation", "*"), count=len(items))
+    return {"count": qs.count(), "items": [conversation_out(c) for c in items]}
+
+
+@api.get("/conversations/{conversation_id}", response={200: ConversationDetail, **ERRORS}, tags=["conversations"])
+def get_conversation(request, conversation_id: int, before_seq: int | None = None, limit: int = 50):
+    """The conversation and its timeline (the latest `limit` events, or those before `before_seq`)."""
+    viewer = _viewer(request)
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be 1 to 200")
+    conversation = access.get_conversation(viewer, conversation_id)
+    events = conversation.events.select_related("author")
+    if before_seq is not None:
+        events = events.filter(seq__lt=before_seq)
+    rows = list(events.order_by("-seq")[: limit + 1])
+    _audit(request, viewer, "conversation.viewed", conversation)
+    return {
+        "conversation": conversation_out(conversation),
+        "events": [event_out(e) for e in reversed(rows[:limit])],
+        "has_more": len(rows) > limit,
+    }
+
+
+@api.post("/conversations/{conversation_id}/messages", response={201: EventOut, **ERRORS}, tags=["conversations"])
+def send_message(request, conversation_id: int, message: MessageIn):
+    """Reply to the patient. Delivery is asynchronous: the message starts `pending`
+    and its `delivery_status` moves forward as the channel reports."""
+    viewer = _viewer(request)
+    event = outbound.send_message(viewer, conversation_id, message.body, channel=message.channel,
+                                  via=_via(request), ip=audit.client_ip(request.META))
+    return Status(201, event_out(event))
+
+
+@api.post("/conversations/{conversation_id}/notes", response={201: EventOut, **ERRORS}, tags=["conversations"])
+def add_note(request, conversation_id: int, note: NoteIn):
+    """An internal note: staff see it on the timeline; it never reaches the patient."""
+    viewer = _viewer(request)
+    event = outbound.add_note(viewer, conversation_id, note.body, via=_via(request), ip=audit.client_ip(request.META))
+    return Status(201, event_out(event))
+
+
+@api.post("/inbound", response={200: InboundOut, 201: InboundOut, **ERRORS}, tags=["custom channel"])
+def inbound(request, message: InboundIn):
+    """A message from a patient through a custom channel. Idempotent on `source_id`:
+    a repeat answers 200 with the event first stored."""
+    viewer = _viewer(request)
+    if not viewer.may_post_inbound:
+        raise HttpError(403, "Only integration and practice admin accounts may post inbound messages.")
+    contact = message.contact
+    if contact.phone:
+        region = directory.get(viewer.practice_id).phone_region
+        try:
+            kind, address = ContactPoint.Kind.PHONE, phone.normalize(contact.phone, region)
+        except phone.InvalidPhoneNumber:
+            raise InvalidInput("contact.phone is not a valid phone number", code="invalid_phone") from None
+    else:
+        kind, address = ContactPoint.Kind.EXTERNAL, contact.external_id
+    result = ingest(InboundEvent(
+        practice_id=viewer.practice_id, channel="api", provider_id=message.source_id, contact_kind=kind,
+        contact_address=address, body=message.body, first_name=contact.first_name, last_name=contact.last_name,
+        department_slug=message.department, topic_slug=message.topic,
+    ))
+    body = {"created": result.created, "event": event_out(result.event), "conversation_id": result.conversation.pk}
+    return Status(201 if result.created else 200, body)

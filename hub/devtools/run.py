@@ -1,0 +1,121 @@
+"""`make run`: the whole hub on one machine with nothing configured.
+
+Starts an embedded Redis when REDIS_URL is unset (SQLite is the settings'
+own default when DATABASE_URL is unset), migrates, seeds the demo practice,
+then runs the web server, a Celery worker and Celery beat together under
+honcho. Ctrl-C stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from hub.lib import embedded_redis  # noqa: E402
+
+
+def _manage(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def _wait_for_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _banner(base: str, env: dict) -> str:
+    from hub.demo.staff import logins
+
+    lines = [
+        "",
+        "=" * 68,
+        "  The hub is running.",
+        f"  Agent console     {base}/console/",
+        f"  Admin             {base}/admin/",
+        f"  REST API schema   {base}/api/v1/docs",
+        f"  Health            {base}/healthz",
+        "",
+        "  Demo logins (user / password):",
+    ]
+    lines += [f"    {role:<16} {user:<8} {password}" for user, password, role in logins()]
+    lines += [
+        "",
+        f"  Database: {'PostgreSQL (DATABASE_URL)' if env.get('DATABASE_URL') else 'SQLite, var/hub.sqlite3'}",
+        f"  Redis:    {env['REDIS_URL']}{' (embedded)' if env.get('HUB_EMBEDDED_REDIS') else ''}",
+        "  Press Ctrl-C to stop everything.",
+        "=" * 68,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("HOST", "127.0.0.1")
+    env.setdefault("PORT", "8000")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    # The Procfile's programs (daphne, celery) live beside this interpreter,
+    # which need not be on PATH (`.venv/bin/python -m hub.devtools.run`).
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("HUB_VAR_DIR", str(BASE_DIR / "var"))
+    host, port = env["HOST"], int(env["PORT"])
+    var_dir = Path(env["HUB_VAR_DIR"])
+    var_dir.mkdir(parents=True, exist_ok=True)
+
+    redis_server = None
+    if not env.get("REDIS_URL"):
+        redis_server = embedded_redis.start(data_dir=var_dir / "run", write_state=var_dir == BASE_DIR / "var")
+        env["REDIS_URL"] = redis_server.url
+        env["HUB_EMBEDDED_REDIS"] = "1"
+    honcho = None
+    try:
+        _manage("migrate", "--noinput", "-v", "0", env=env)
+        _manage("seed_demo", env=env)
+        os.environ.update(env)
+        from django.conf import settings  # read PUBLIC_BASE_URL exactly as the server will
+
+        base = settings.PUBLIC_BASE_URL
+        probe_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "--procfile", "Procfile", "start", "--port", str(port)],
+            cwd=BASE_DIR, env=env,
+        )
+
+        def announce():
+            if _wait_for_port(probe_host, port, 60):
+                print(_banner(base, env), flush=True)
+
+        threading.Thread(target=announce, daemon=True).start()
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached honcho too (same process group); it is stopping
+        # its processes. Wait for that below.
+        return 0
+    finally:
+        if honcho is not None:
+            try:
+                honcho.wait(30)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                honcho.kill()
+                honcho.wait()
+        if redis_server is not None:
+            redis_server.stop()
+            embedded_redis.clear_state(redis_server)
+
+if __name__ == "__main__":
+    sys.exit(main())

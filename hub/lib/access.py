@@ -1,0 +1,121 @@
+"""Who may see what. Views, the REST API and websockets all ask here.
+
+A staff member belongs to one practice. Agents see the conversations of their
+own departments plus any conversation assigned to them; supervisors and
+practice admins see their whole practice. Nobody sees another practice.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db.models import Q
+
+from hub.lib.events import agent_stream, dept_stream, practice_stream
+from hub.models import AgentProfile, Conversation, Department, Event, Patient
+
+
+class NotVisible(Exception):
+    """The object does not exist for this viewer (reported as 404, so that
+    existence itself does not leak)."""
+
+
+class Viewer:
+    """A signed-in staff member as access sees them: their practice, role
+    and the departments they follow."""
+
+    def __init__(self, profile: AgentProfile):
+        self.user = profile.user
+        self.user_id = profile.user_id
+        self.practice_id = profile.practice_id
+        self.role = profile.role
+        self.display_name = profile.display_name
+        self._profile = profile
+
+    def __repr__(self) -> str:
+        return f"<Viewer user={self.user_id} practice={self.practice_id} role={self.role}>"
+
+    @property
+    def sees_all_departments(self) -> bool:
+        return self.role in (AgentProfile.Role.SUPERVISOR, AgentProfile.Role.ADMIN, AgentProfile.Role.INTEGRATION)
+
+    @property
+    def may_post_inbound(self) -> bool:
+        return self.role in (AgentProfile.Role.ADMIN, AgentProfile.Role.INTEGRATION)
+
+    @cached_property
+    def department_ids(self) -> frozenset[int]:
+        if self.sees_all_departments:
+            departments = Department.objects.in_practice(self.practice_id).values_list("pk", flat=True)
+        else:
+            departments = self._profile.departments.values_list("pk", flat=True)
+        return frozenset(departments)
+
+    @property
+    def streams(self) -> list[str]:
+        streams = [dept_stream(d) for d in sorted(self.department_ids)]
+        streams.append(agent_stream(self.user_id))
+        streams.append(practice_stream(self.practice_id))
+        return streams
+
+
+def viewer_for(user) -> Viewer | None:
+    """The access profile of a signed-in user, or None for users who are not
+    staff of any practice. Its department list loads on first use; in async
+    code, load it in the same sync call (`viewer.streams`)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        profile = user.agent  # cached when the user was loaded with select_related("agent")
+    except AgentProfile.DoesNotExist:
+        return None
+    return Viewer(profile)
+
+
+def conversations(viewer: Viewer):
+    qs = Conversation.objects.in_practice(viewer.practice_id)
+    if viewer.sees_all_departments:
+        return qs
+    return qs.filter(Q(department_id__in=viewer.department_ids) | Q(assignee_id=viewer.user_id))
+
+
+def can_see_conversation(viewer: Viewer, conversation: Conversation) -> bool:
+    if conversation.practice_id != viewer.practice_id:
+        return False
+    return (
+        viewer.sees_all_departments
+        or conversation.department_id in viewer.department_ids
+        or conversation.assignee_id == viewer.user_id
+    )
+
+
+def get_conversation(viewer: Viewer, conversation_id: int, *, for_update: bool = False) -> Conversation:
+    qs = conversations(viewer).select_related("patient", "department", "assignee", "topic")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(pk=conversation_id)
+    except (Conversation.DoesNotExist, ValueError, TypeError):
+        raise NotVisible(f"conversation {conversation_id}") from None
+
+
+def patients(viewer: Viewer):
+    """Patients with at least one conversation the viewer may see."""
+    qs = Patient.objects.in_practice(viewer.practice_id)
+    if viewer.sees_all_departments:
+        return qs
+    visible = conversations(viewer).values("patient_id")
+    return qs.filter(pk__in=visible)
+
+
+def get_patient(viewer: Viewer, patient_id: int) -> Patient:
+    try:
+        return patients(viewer).get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise NotVisible(f"patient {patient_id}") from None
+
+
+def timeline(viewer: Viewer, patient: Patient):
+    """A patient's events across the conversations this viewer may see."""
+    visible = conversations(viewer).filter(patient=patient).values("pk")
+    return Event.objects.in_practice(viewer.practice_id).filter(conversation_id__in=visible)

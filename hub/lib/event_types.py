@@ -1,0 +1,145 @@
+"""Typed schemas of everything the hub publishes on its realtime streams and
+returns from its REST API. Every stream message type is listed in
+STREAM_TYPES; a test checks each published message against it."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    conversation_id: int
+    patient_id: int
+    seq: int
+    kind: str
+    channel: str
+    direction: str
+    body: str
+    data: dict[str, Any]
+    author_id: int | None
+    author_name: str | None
+    created_at: datetime
+    delivery_status: str
+    delivery_error: str
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    patient_id: int
+    patient_name: str
+    status: str
+    department_id: int
+    department_name: str
+    assignee_id: int | None
+    assignee_name: str | None
+    topic_id: int | None
+    topic_name: str | None
+    priority: int
+    urgent: bool
+    channel: str
+    disposition: str
+    created_at: datetime
+    waiting_since: datetime | None
+    first_response_at: datetime | None
+    last_activity_at: datetime
+    snoozed_until: datetime | None
+    resolved_at: datetime | None
+    last_event_seq: int
+
+
+class PresenceOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+    name: str
+    presence: str
+    changed_at: datetime | None
+
+
+STREAM_TYPES: dict[str, type[BaseModel]] = {
+    "event.created": EventOut,
+    "event.updated": EventOut,
+    "conversation.updated": ConversationOut,
+    "presence.updated": PresenceOut,
+}
+
+
+class StreamMessage(BaseModel):
+    """What a console client receives for every sequenced event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["event.created", "event.updated", "conversation.updated", "presence.updated"]
+    stream: str
+    seq: int
+    payload: dict[str, Any]
+
+
+def _author_name(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
+
+
+def _event_author_name(event) -> str | None:
+    if event.author_id is None:
+        return None
+    if "author" in event._state.fields_cache:
+        return _author_name(event.author)
+    from hub.lib import directory
+
+    return directory.staff_name(event.practice_id, event.author_id)
+
+
+def event_out(event) -> EventOut:
+    return EventOut(
+        id=event.pk,
+        conversation_id=event.conversation_id,
+        patient_id=event.patient_id,
+        seq=event.seq,
+        kind=event.kind,
+        channel=event.channel,
+        direction=event.direction,
+        body=event.body,
+        data=event.data,
+        author_id=event.author_id,
+        author_name=_event_author_name(event),
+        created_at=event.created_at,
+        delivery_status=event.delivery_status,
+        delivery_error=event.delivery_error,
+    )
+
+
+def conversation_out(conversation) -> ConversationOut:
+    from hub.lib import directory
+
+    practice_id = conversation.practice_id
+    return ConversationOut(
+        id=conversation.pk,
+        patient_id=conversation.patient_id,
+        patient_name=conversation.patient.display_name,
+        status=conversation.status,
+        department_id=conversation.department_id,
+        department_name=directory.department_name(practice_id, conversation.department_id),
+        assignee_id=conversation.assignee_id,
+        assignee_name=directory.staff_name(practice_id, conversation.assignee_id),
+        topic_id=conversation.topic_id,
+        topic_name=directory.topic_name(practice_id, conversation.topic_id),
+        priority=conversation.priority,
+        urgent=conversation.urgent,
+        channel=conversation.channel,
+        disposition=conversation.disposition,
+        created_at=conversation.created_at,
+        waiting_since=conversation.waiting_since,
+        first_response_at=conversation.first_response_at,
+        last_activity_at=conversation.last_activity_at,
+        snoozed_until=conversation.snoozed_until,
+        resolved_at=conversation.resolved_at,
+        last_event_seq=conversation.last_event_seq,
+    )

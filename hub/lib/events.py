@@ -1,0 +1,211 @@
+"""The one place realtime events are published.
+
+Actions call `publish` inside their transaction. Each message gets the next
+sequence number of every stream it goes to, is stored for replay, and is sent
+to the stream's channel-layer group only after the transaction commits, so no
+client ever sees something that was rolled back.
+
+Streams are named `dept.<id>` (a department's queue and its conversations),
+`agent.<user id>` (conversations assigned to one person, wherever they are)
+and `practice.<id>` (practice-wide notices such as presence).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from pydantic import BaseModel
+
+from hub.lib import clock
+from hub.lib.event_types import STREAM_TYPES
+from hub.models import StreamEntry
+
+log = logging.getLogger(__name__)
+
+
+def dept_stream(department_id: int) -> str:
+    return f"dept.{department_id}"
+
+
+def agent_stream(user_id: int) -> str:
+    return f"agent.{user_id}"
+
+
+def practice_stream(practice_id: int) -> str:
+    return f"practice.{practice_id}"
+
+
+def group_for(stream: str) -> str:
+    return f"s.{stream}"
+
+
+def conversation_streams(conversation, *, also_departments: tuple[int, ...] = ()) -> list[str]:
+    """Where events of a conversation go: its department's stream (plus any
+    department it just left) and, when assigned, its assignee's own stream so
+    that a person keeps a conversation transferred to them from a department
+    they do not belong to."""
+    streams = {dept_stream(conversation.department_id)}
+    streams.update(dept_stream(d) for d in also_departments if d)
+    if conversation.assignee_id:
+        streams.add(agent_stream(conversation.assignee_id))
+    return sorted(streams)
+
+
+@dataclass
+class _Pending:
+    streams: list[str]
+    type: str
+    payload: dict
+    department_id: int | None = None
+    seqs: dict[str, int] = field(default_factory=dict)
+
+
+_UPSERT_ONE = (
+    "INSERT INTO hub_streamcounter (stream, last_seq) VALUES (%s, %s) "
+    "ON CONFLICT (stream) DO UPDATE SET last_seq = hub_streamcounter.last_seq + excluded.last_seq "
+    "RETURNING last_seq"
+)
+
+
+def _allocate(counts: dict[str, int]) -> dict[str, int]:
+    """Reserve `n` sequence numbers on each stream; returns the first of each.
+    Streams are locked in sorted order so two transactions never deadlock."""
+    first = {}
+    with connection.cursor() as cursor:
+        for stream in sorted(counts):
+            cursor.execute(_UPSERT_ONE, [stream, counts[stream]])
+            last = cursor.fetchone()[0]
+            first[stream] = last - counts[stream] + 1
+    return first
+
+
+def _store(pending: list[_Pending], counts: dict[str, int]) -> None:
+    """Give every message its sequence numbers and store it for replay."""
+    if connection.vendor == "postgresql":
+        _store_postgresql(pending, counts)
+        return
+    next_seq = _allocate(counts)
+    now = clock.now()
+    rows = []
+    for item in pending:
+        for stream in item.streams:
+            item.seqs[stream] = next_seq[stream]
+            next_seq[stream] += 1
+            rows.append(StreamEntry(stream=stream, seq=item.seqs[stream], type=item.type, payload=item.payload,
+                                    department_id=item.department_id, created_at=now))
+    StreamEntry.objects.bulk_create(rows)
+
+
+@cache
+def _store_sql(n_streams: int, n_entries: int) -> str:
+    return (
+        "WITH c AS ("
+        " INSERT INTO hub_streamcounter (stream, last_seq) VALUES " + ", ".join(["(%s, %s)"] * n_streams) +
+        " ON CONFLICT (stream) DO UPDATE SET last_seq = hub_streamcounter.last_seq + excluded.last_seq"
+        " RETURNING stream, last_seq"
+        "), v (stream, k, n, type, payload, dept) AS (VALUES " +
+        ", ".join(["(%s, %s::bigint, %s::bigint, %s, %s::jsonb, %s::bigint)"] * n_entries) +
+        ") INSERT INTO hub_streamentry (stream, seq, type, payload, department_id, created_at)"
+        " SELECT v.stream, c.last_seq - v.n + 1 + v.k, v.type, v.payload, v.dept, %s::timestamptz"
+        " FROM v JOIN c ON c.stream = v.stream"
+        " RETURNING stream, seq"
+    )
+
+
+def _store_postgresql(pending: list[_Pending], counts: dict[str, int]) -> None:
+    # The hottest path in the hub, so one round trip: bump every counter
+    # (its rows locked in sorted order) and insert the entries numbered from
+    # it. Entry k of n on a stream gets last_seq - n + 1 + k.
+    streams = sorted(counts)
+    params: list = []
+    for stream in streams:
+        params += [stream, counts[stream]]
+    taken = dict.fromkeys(streams, 0)
+    placements = []  # (item, stream, k) in order
+    for item in pending:
+        encoded = json.dumps(item.payload)
+        for stream in item.streams:
+            params += [stream, taken[stream], counts[stream], item.type, encoded, item.department_id]
+            placements.append((item, stream, taken[stream]))
+            taken[stream] += 1
+    params.append(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_store_sql(len(streams), len(placements)), params)
+        rows = cursor.fetchall()
+    first: dict[str, int] = {}
+    for stream, seq in rows:
+        first[stream] = min(seq, first.get(stream, seq))
+    for item, stream, k in placements:
+        item.seqs[stream] = first[stream] + k
+
+
+def publish(*messages: tuple[list[str], str, BaseModel], department_id: int | None = None) -> None:
+    """Publish (streams, type, payload) messages after the current transaction
+    commits. Must run inside `transaction.atomic`. `department_id` is the
+    department the conversation concerned is in, if any."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must be called inside transaction.atomic()")
+    pending = []
+    counts: dict[str, int] = defaultdict(int)
+    for streams, type_, payload in messages:
+        schema = STREAM_TYPES[type_]
+        if not isinstance(payload, schema):
+            raise TypeError(f"{type_} takes a {schema.__name__}, got {type(payload).__name__}")
+        item = _Pending(streams=list(streams), type=type_, payload=payload.model_dump(mode="json"),
+                        department_id=department_id)
+        pending.append(item)
+        for stream in item.streams:
+            counts[stream] += 1
+    if not pending:
+        return
+    _store(pending, counts)
+    transaction.on_commit(lambda: _send_after_commit(pending))
+
+
+def wire_entry(seq: int, type_: str, payload: dict, department_id: int | None) -> dict:
+    """One stream entry as the channel layer carries it (see docs/protocol.md).
+    `dept` lets a console that already follows a department skip the copy
+    of the same event that arrives on the assignee's own stream."""
+    return {"seq": seq, "event": type_, "payload": payload, "dept": department_id}
+
+
+def wire_batch(stream: str, entries: list[dict]) -> dict:
+    """Everything one transaction published on one stream, as one
+    channel-layer message: one group_send per stream per commit."""
+    return {"type": "stream.batch", "stream": stream, "entries": entries}
+
+
+def _send_after_commit(pending: list[_Pending]) -> None:
+    try:
+        async_to_sync(_send)(pending)
+    except Exception:
+        # The rows are committed and every console catches up from the
+        # database at its next heartbeat, so a broken channel layer must not
+        # turn a stored event into a failed request.
+        log.warning("realtime publish failed; clients will catch up from the database", exc_info=True)
+
+
+async def _send(pending: list[_Pending]) -> None:
+    layer = get_channel_layer()
+    batches: dict[str, list[dict]] = defaultdict(list)
+    for item in pending:
+        for stream, seq in item.seqs.items():
+            batches[stream].append(wire_entry(seq, item.type, item.payload, item.department_id))
+    for stream, entries in batches.items():
+        await layer.group_send(group_for(stream), wire_batch(stream, entries))
+
+
+def broadcast(group: str, message: dict) -> None:
+    """Send an ephemeral message (typing, presence pings) with no sequence and
+    no replay. Not for anything a client must not miss."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception:
+        log.warning("ephemeral broadcast failed", exc_info=True)

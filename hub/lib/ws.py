@@ -1,0 +1,45 @@
+"""Websocket helpers shared by the console and widget sockets."""
+
+from urllib.parse import ParseResult, urlparse
+
+from channels.security.websocket import AllowedHostsOriginValidator
+
+# Close codes (4000-4999 are the application's own; see docs/protocol.md).
+CLOSE_PROTOCOL = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429
+CLOSE_SESSION_EXPIRED = 4440
+CLOSE_SERVER_RESTART = 4503
+
+
+def origin_of(scope) -> ParseResult | None:
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            try:
+                return urlparse(value.decode("latin1"))
+            except (UnicodeDecodeError, ValueError):
+                return None
+    return None
+
+
+async def refuse(receive, send, code: int, reason: str) -> None:
+    """Accept the handshake only to close it at once with a code and a reason
+    a client can read (a bare HTTP 403 tells a browser script nothing). No
+    data is ever sent on such a socket."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+def allowed_hosts_only(application):
+    """Channels' AllowedHostsOriginValidator, refusing with close code 4403."""
+    validator = AllowedHostsOriginValidator(application)
+
+    async def checked(scope, receive, send):
+        if scope["type"] == "websocket" and not validator.valid_origin(origin_of(scope)):
+            return await refuse(receive, send, CLOSE_FORBIDDEN, "origin not allowed")
+        return await application(scope, receive, send)
+
+    return checked

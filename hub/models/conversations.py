@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hub.models.base import PracticeScoped
+
+
+class Conversation(PracticeScoped):
+    """A thread of work with one patient. A patient has at most one open
+    conversation (enforced by a partial unique index); their timeline is every
+    event across all their conversations."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        ASSIGNED = "assigned", "Assigned"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+
+    class Priority(models.IntegerChoices):
+        LOW = -1, "Low"
+        NORMAL = 0, "Normal"
+        HIGH = 1, "High"
+        URGENT = 2, "Urgent"
+
+    patient = models.ForeignKey("hub.Patient", on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    department = models.ForeignKey("hub.Department", on_delete=models.PROTECT, related_name="conversations")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+    )
+    topic = models.ForeignKey("hub.Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    urgent = models.BooleanField(default=False)
+    channel = models.CharField(max_length=16, help_text="Channel of the patient's latest inbound contact.")
+    disposition = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField()
+    waiting_since = models.DateTimeField(null=True, blank=True, help_text="When the patient began waiting for a reply.")
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField()
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_event_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=~Q(status="resolved"), name="one_open_conversation_per_patient"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "status", "department"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["practice", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.RESOLVED

@@ -1,0 +1,29 @@
+"""Celery tasks. They take ids, never model instances, and do their work
+through actions."""
+
+import random
+
+from celery import shared_task
+
+from hub.actions import outbound
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def deliver_event(self, event_id: int) -> None:
+    try:
+        outbound.deliver(event_id)
+    except outbound.RetryLater as later:
+        if self.request.is_eager:
+            # Eager mode (tests, scripts) would retry at once, in a loop; the
+            # message stays pending and the sweep hands it over again.
+            return
+        # Jitter spreads retries after a provider outage.
+        raise self.retry(countdown=later.countdown * random.uniform(1.0, 1.2))
+
+
+@shared_task
+def sweep_outbound() -> int:
+    stalled = outbound.stalled_deliveries()
+    for event_id in stalled:
+        deliver_event.delay(event_id)
+    return len(stalled)

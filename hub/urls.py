@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from hub.api.views import api
+from hub.views.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
+    path("", include("console.root_urls")),
+]

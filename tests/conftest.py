@@ -1,0 +1,133 @@
+"""Shared test fixtures: a practice with named people.
+
+alice: agent in Scheduling; bob: agent in Billing; sam: supervisor;
+pat: a patient who texts from +15555550101.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from hub.lib import clock
+from hub.models import AgentProfile, ApiToken, Department, Practice, Topic
+
+PAT_PHONE = "+15555550101"
+
+
+@dataclass
+class World:
+    practice: Practice
+    scheduling: Department
+    billing: Department
+    nurse: Department
+    alice: object
+    bob: object
+    sam: object
+    integration: object
+    token: str
+
+
+def make_user(practice, username, role, departments=(), first="", last=""):
+    user = get_user_model().objects.create_user(username=username, password=f"{username}-password-1",
+                                                first_name=first or username.title(), last_name=last)
+    profile = AgentProfile.objects.create(practice=practice, user=user, role=role)
+    profile.departments.set(departments)
+    return user
+
+
+def build_world(slug="riverside") -> World:
+    practice = Practice.objects.create(name=f"{slug.title()} Family Medicine", slug=slug,
+                                       phone_numbers=["+15550100100"], allowed_origins=["http://localhost:8000"])
+    scheduling = Department.objects.create(practice=practice, name="Scheduling", slug="scheduling", ivr_digit="1")
+    billing = Department.objects.create(practice=practice, name="Billing", slug="billing", ivr_digit="2")
+    nurse = Department.objects.create(practice=practice, name="Nurse Line", slug="nurse", ivr_digit="4", is_clinical=True)
+    Topic.objects.create(practice=practice, department=billing, name="Bill question", slug="bill")
+    practice.default_department = scheduling
+    practice.save()
+    suffix = "" if slug == "riverside" else f"-{slug}"
+    alice = make_user(practice, f"alice{suffix}", AgentProfile.Role.AGENT, [scheduling], "Alice", "Adams")
+    bob = make_user(practice, f"bob{suffix}", AgentProfile.Role.AGENT, [billing], "Bob", "Brown")
+    sam = make_user(practice, f"sam{suffix}", AgentProfile.Role.SUPERVISOR, [], "Sam", "Stone")
+    integration = make_user(practice, f"integration{suffix}", AgentProfile.Role.INTEGRATION)
+    _, token = ApiToken.issue(integration, "tests")
+    return World(practice, scheduling, billing, nurse, alice, bob, sam, integration, token)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_directory():
+    """Row ids repeat across tests on SQLite; never let one test's cached
+    names leak into the next."""
+    from hub.lib import directory
+
+    directory.forget()
+    yield
+    directory.forget()
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def other_world(db) -> World:
+    return build_world("lakeside")
+
+
+@pytest.fixture
+def frozen_clock():
+    """Set the hub's clock: `frozen_clock.set(dt)`, `frozen_clock.advance(seconds=5)`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    class Clock:
+        def __init__(self):
+            self.now = timezone.now()
+
+        def set(self, moment):
+            self.now = moment
+
+        def advance(self, **delta):
+            self.now += timedelta(**delta)
+
+    c = Clock()
+    clock.set_source(lambda: c.now)
+    yield c
+    clock.set_source(None)
+
+
+class Captured(list):
+    """Every realtime message published after commit, in order."""
+
+    def of_type(self, type_):
+        return [m for m in self if m["event"] == type_]
+
+
+@pytest.fixture
+def captured_events(monkeypatch):
+    """Capture what hub.lib.events sends to the channel layer (and still send it)."""
+    from hub.lib import events
+
+    captured = Captured()
+    real_send = events._send
+
+    async def recording_send(pending):
+        for item in pending:
+            for stream, seq in item.seqs.items():
+                captured.append({"stream": stream, **events.wire_entry(seq, item.type, item.payload, item.department_id)})
+        await real_send(pending)
+
+    monkeypatch.setattr(events, "_send", recording_send)
+    return captured
+
+
+@contextlib.contextmanager
+def no_exceptions_logged(caplog):
+    yield
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert not errors, [r.getMessage() for r in errors]

@@ -1,0 +1,203 @@
+"""The console socket: authentication, origin, replay by sequence."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import override_settings
+
+from hub.lib import events
+from tests.conftest import build_world
+from tests.console.helpers import ORIGIN, drain, hello, open_socket, receive_until
+from tests.factories import inbound
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+create_world = database_sync_to_async(build_world)
+ingest_sync = database_sync_to_async(inbound)
+
+
+def dept(world):
+    return f"dept.{world.scheduling.pk}"
+
+
+async def test_a_socket_without_a_session_is_closed_with_4401():
+    communicator = await open_socket(None)
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4401, "reason": "sign in first"}
+
+
+async def test_a_socket_from_a_foreign_origin_is_closed_with_4403():
+    world = await create_world()
+    communicator = await open_socket(world.alice, origin=b"https://evil.example")
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close" and closed["code"] == 4403
+
+
+async def test_a_socket_with_no_origin_is_refused():
+    world = await create_world()
+    communicator = await open_socket(world.alice, origin=None)
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["code"] == 4403
+
+
+async def test_a_user_with_no_practice_is_refused():
+    from django.contrib.auth import get_user_model
+
+    stranger = await database_sync_to_async(get_user_model().objects.create_user)("stranger", password="x")
+    communicator = await open_socket(stranger)
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["code"] == 4403
+
+
+async def test_malformed_cursors_close_the_socket_with_4400():
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await communicator.send_json_to({"type": "hello", "cursors": {"dept.1": "lots"}})
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["code"] == 4400
+
+
+async def test_garbage_gets_an_error_not_a_crash():
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await communicator.send_to(text_data="{not json")
+    assert (await communicator.receive_json_from())["code"] == "bad_json"
+    await communicator.send_json_to({"type": "launch"})
+    assert (await communicator.receive_json_from())["code"] == "unknown_type"
+    await hello(communicator)
+    await communicator.disconnect()
+
+
+async def test_live_events_arrive_with_their_sequence():
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    welcome = await hello(communicator)
+    assert dept(world) in welcome["heads"]
+    await ingest_sync(world.practice, body="hello")
+    got = await receive_until(communicator, lambda m: m["type"] == "conversation.updated")
+    assert [(m["type"], m["stream"], m["seq"]) for m in got] == [
+        ("event.created", dept(world), 1), ("conversation.updated", dept(world), 2)]
+    assert got[0]["payload"]["body"] == "hello"
+    await communicator.disconnect()
+
+
+async def test_an_agent_does_not_receive_another_departments_events():
+    world = await create_world()
+    communicator = await open_socket(world.bob)  # billing
+    await hello(communicator)
+    await ingest_sync(world.practice, body="for scheduling")
+    assert await drain(communicator, 0.5) == []
+    await communicator.disconnect()
+
+
+async def test_reconnect_with_last_sequence_replays_exactly_what_was_missed():
+    world = await create_world()
+    first = await open_socket(world.alice)
+    await hello(first)
+    await ingest_sync(world.practice, body="m1")
+    seen = await receive_until(first, lambda m: m["seq"] == 2)
+    cursor = seen[-1]["seq"]
+    await first.disconnect()
+
+    for i in range(3):
+        await ingest_sync(world.practice, body=f"missed {i}")
+
+    second = await open_socket(world.alice)
+    await hello(second, {dept(world): cursor})
+    replayed = await drain(second, 0.5)
+    # The conversation was already waiting: each message is one event, no
+    # new conversation snapshot.
+    assert [m["seq"] for m in replayed] == [3, 4, 5]
+    assert [m["payload"]["body"] for m in replayed] == ["missed 0", "missed 1", "missed 2"]
+
+    await ingest_sync(world.practice, body="live again")
+    live = await receive_until(second, lambda m: m["type"] == "event.created")
+    assert [m["seq"] for m in live] == [6]
+    await second.disconnect()
+
+
+async def test_a_dropped_live_message_is_filled_from_the_database_before_the_next(monkeypatch):
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await hello(communicator)
+
+    real_send = events._send
+
+    async def lose_everything(pending):
+        return None
+
+    monkeypatch.setattr(events, "_send", lose_everything)
+    await ingest_sync(world.practice, body="lost in transit")
+    monkeypatch.setattr(events, "_send", real_send)
+    await ingest_sync(world.practice, body="arrives")
+
+    got = await receive_until(communicator, lambda m: m["seq"] == 3)
+    assert [m["seq"] for m in got] == [1, 2, 3]
+    assert [m["payload"]["body"] for m in got if m["type"] == "event.created"] == ["lost in transit", "arrives"]
+    await communicator.disconnect()
+
+
+async def test_the_heartbeat_repairs_a_lost_message_when_nothing_else_arrives(monkeypatch):
+    world = await create_world()
+    with override_settings(HEARTBEAT_SECONDS=0.4):
+        communicator = await open_socket(world.alice)
+        await hello(communicator)
+
+        async def lose_everything(pending):
+            return None
+
+        monkeypatch.setattr(events, "_send", lose_everything)
+        await ingest_sync(world.practice, body="only the heartbeat can save me")
+        got = []
+        while len([m for m in got if "seq" in m]) < 2:
+            message = await communicator.receive_json_from(timeout=3)
+            got.append(message)
+        assert any(m["type"] == "heartbeat" for m in got)
+        assert [m["seq"] for m in got if "seq" in m] == [1, 2]
+        await communicator.disconnect()
+
+
+async def test_two_tabs_each_get_every_event_once():
+    world = await create_world()
+    tab1, tab2 = await open_socket(world.alice), await open_socket(world.alice)
+    await hello(tab1)
+    await hello(tab2)
+    await ingest_sync(world.practice, body="both tabs")
+    for tab in (tab1, tab2):
+        got = await drain(tab, 0.5)
+        assert [m["seq"] for m in got] == [1, 2]
+        await tab.disconnect()
+
+
+async def test_a_supervisor_follows_every_department():
+    world = await create_world()
+    communicator = await open_socket(world.sam)
+    welcome = await hello(communicator)
+    assert {f"dept.{world.scheduling.pk}", f"dept.{world.billing.pk}", f"dept.{world.nurse.pk}"} <= set(welcome["heads"])
+    await ingest_sync(world.practice, body="to billing", topic_slug="bill")
+    got = await receive_until(communicator, lambda m: m["type"] == "conversation.updated")
+    assert got[0]["stream"] == f"dept.{world.billing.pk}"
+    await communicator.disconnect()
+
+
+async def test_a_cursor_ahead_of_the_server_asks_the_client_to_resync():
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await communicator.send_json_to({"type": "hello", "cursors": {dept(world): 999}})
+    assert (await communicator.receive_json_from())["type"] == "welcome"
+    resync = await communicator.receive_json_from()
+    assert resync == {"type": "resync", "stream": dept(world), "seq": 0}
+    await communicator.disconnect()
+
+
+async def test_ping_gets_pong():
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await hello(communicator)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from())["type"] == "pong"
+    await communicator.disconnect()
+
+
+assert ORIGIN

@@ -1,0 +1,60 @@
+"""`make run` as a new user meets it: nothing configured, the hub comes up
+(web, worker, beat, embedded Redis, SQLite), serves the console and says it
+is healthy, and Ctrl-C stops every process it started."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from hub.lib.embedded_redis import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "HUB_ENV", "DJANGO_SETTINGS_MODULE", "CHANNEL_LAYER_PREFIX",
+                        "CACHE_KEY_PREFIX", "CELERY_QUEUE")}
+    env.update(PORT=str(port), HUB_VAR_DIR=str(tmp_path / "var"), CELERY_QUEUE=f"makerun{port}")
+    launcher = subprocess.Popen([sys.executable, "-m", "hub.devtools.run"], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=5)
+                if health.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert launcher.poll() is None, launcher.stdout.read()
+            time.sleep(0.5)
+        assert health is not None and health.status_code == 200, health and health.text
+        assert health.json()["status"] == "ok"
+        login = httpx.get(f"{base}/console/login/")
+        assert login.status_code == 200 and "Sign in" in login.text
+        assert httpx.get(f"{base}/console/", follow_redirects=False).status_code == 302
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        assert len(children) >= 5  # honcho, daphne, worker (and its pool), beat, redis
+
+        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        output, _ = launcher.communicate(timeout=60)
+        assert "Agent console" in output and "alice" in output
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, [p.cmdline() for p in alive]
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{base}/healthz", timeout=2)
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
