@@ -22,11 +22,15 @@ class Conversation(PracticeScoped):
         HIGH = 1, "High"
         URGENT = 2, "Urgent"
 
+    # Covered by the composite indexes in Meta (every inbound event updates
+    # this row, and each index is maintained on every non-HOT update).
+    practice = models.ForeignKey("hub.Practice", on_delete=models.CASCADE, related_name="+", db_index=False)
     patient = models.ForeignKey("hub.Patient", on_delete=models.CASCADE, related_name="conversations")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     department = models.ForeignKey("hub.Department", on_delete=models.PROTECT, related_name="conversations")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_conversations", db_index=False,
     )
     topic = models.ForeignKey("hub.Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)

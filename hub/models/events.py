@@ -33,8 +33,13 @@ class Event(PracticeScoped):
         UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
 
-    conversation = models.ForeignKey("hub.Conversation", on_delete=models.CASCADE, related_name="events")
-    patient = models.ForeignKey("hub.Patient", on_delete=models.CASCADE, related_name="events")
+    # Each event insert maintains every index on this table: the foreign
+    # keys below are covered by the composite indexes in Meta, so they get
+    # no index of their own.
+    practice = models.ForeignKey("hub.Practice", on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey("hub.Conversation", on_delete=models.CASCADE, related_name="events",
+                                     db_index=False)
+    patient = models.ForeignKey("hub.Patient", on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField(help_text="Position in the conversation, from 1.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     channel = models.CharField(max_length=16, help_text="sms, voice, web, api or internal.")
