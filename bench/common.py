@@ -84,7 +84,8 @@ class Server:
 
     def __init__(self, env: dict, app: str, settings_module: str = "hub.settings"):
         self.port = free_port()
-        self.env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(self.port)}
+        self.env = {**env, "DJANGO_SETTINGS_MODULE": settings_module, "PORT": str(self.port),
+                    "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -83,6 +84,39 @@ async def measure_hub(base: str, token: str, cookie: str, n: int, warmup: int) -
     return samples
 
 
+async def measure_sms(base: str, cookie: str, n: int, warmup: int) -> list[float]:
+    """The same path through Twilio's signed SMS webhook."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(os.environ.get("TWILIO_SANDBOX_AUTH_TOKEN", "sandbox-auth-token"))
+    ws_url = base.replace("http", "ws") + "/ws/console/"
+    url = base + "/webhooks/twilio/sms"
+    samples = []
+    async with websockets.connect(ws_url, origin=base, additional_headers={"Cookie": cookie}) as ws, \
+            httpx.AsyncClient() as client:
+        await ws.send(json.dumps({"type": "hello", "cursors": {}}))
+        while json.loads(await ws.recv())["type"] != "welcome":
+            pass
+        for i in range(warmup + n):
+            sid = "SM" + uuid.uuid4().hex
+            params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+15555550143",
+                      "To": "+15550100100", "Body": f"sms {sid}", "NumMedia": "0", "NumSegments": "1",
+                      "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
+            started = time.perf_counter()
+            post = asyncio.create_task(client.post(url, data=params, headers=headers))
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "event.created" and message["payload"]["body"] == params["Body"]:
+                    break
+            elapsed = (time.perf_counter() - started) * 1000
+            response = await post
+            assert response.status_code == 200, response.text
+            if i >= warmup:
+                samples.append(elapsed)
+    return samples
+
+
 async def measure_floor(base: str, n: int, warmup: int) -> list[float]:
     ws_url = base.replace("http", "ws") + "/ws/floor/"
     samples = []
@@ -122,19 +156,24 @@ async def main() -> int:
     try:
         cookie = await console_session(hub.base, "alice", "hub-alice-demo")
         per_round = max(1, args.events // args.rounds)
-        hub_samples, floor_samples = [], []
+        hub_samples, sms_samples, floor_samples = [], [], []
         for round_ in range(args.rounds):
-            floor_samples += await measure_floor(floor.base, per_round, args.warmup if round_ == 0 else 5)
-            hub_samples += await measure_hub(hub.base, token, cookie, per_round, args.warmup if round_ == 0 else 5)
+            warmup = args.warmup if round_ == 0 else 5
+            floor_samples += await measure_floor(floor.base, per_round, warmup)
+            hub_samples += await measure_hub(hub.base, token, cookie, per_round, warmup)
+            sms_samples += await measure_sms(hub.base, cookie, per_round, warmup)
         results = {
             "floor: bare Channels insert+send": percentiles(floor_samples),
             "hub: POST /api/v1/inbound": percentiles(hub_samples),
+            "hub: signed Twilio SMS webhook": percentiles(sms_samples),
         }
         print()
         print(table(results))
         ratio = results["hub: POST /api/v1/inbound"]["p50"] / results["floor: bare Channels insert+send"]["p50"]
         ratio99 = results["hub: POST /api/v1/inbound"]["p99"] / results["floor: bare Channels insert+send"]["p99"]
+        sms_ratio = results["hub: signed Twilio SMS webhook"]["p50"] / results["floor: bare Channels insert+send"]["p50"]
         print(f"\nratio hub/floor: p50 {ratio:.2f}  p99 {ratio99:.2f}  (target: p50 <= 1.5)")
+        print(f"ratio sms/floor: p50 {sms_ratio:.2f}")
         return 0
     finally:
         hub.stop()

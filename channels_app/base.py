@@ -50,6 +50,12 @@ class ChannelAdapter:
     def send(self, event) -> SendResult:
         raise NotImplementedError
 
+    def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        """A file the provider holds for an inbound message: (bytes, declared
+        content type). Raises AdapterError; reading stops past `max_bytes`
+        (the caller rejects what is too large)."""
+        raise AdapterError(f"the {self.kind} channel holds no files", permanent=True)
+
     def reconcile(self, event) -> SendResult | None:
         """After an attempt whose outcome is unknown: the provider's record of
         this message, or None if the provider certainly never received it."""

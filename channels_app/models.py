@@ -23,3 +23,22 @@ class ApiInbox(PracticeScoped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SandboxMessage(models.Model):
+    """A text the sandbox SMS backend "sent": what Twilio would hold."""
+
+    sid = models.CharField(max_length=34, unique=True)
+    to = models.CharField(max_length=20)
+    from_number = models.CharField(max_length=20, blank=True, default="")
+    messaging_service_sid = models.CharField(max_length=34, blank=True, default="")
+    body = models.TextField()
+    status = models.CharField(max_length=16, default="queued")
+    status_callback = models.URLField(max_length=500)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["to", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.sid

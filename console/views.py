@@ -2,12 +2,13 @@
 the stream positions it was taken at; the socket replays from there."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from hub.lib import access, replay
+from hub.lib import access, audit, replay
 from hub.lib.event_types import conversation_out
-from hub.models import Conversation
+from hub.models import Attachment, Conversation
 
 
 def _no_profile(request):
@@ -38,3 +39,27 @@ def home(request):
             "conversations": [conversation_out(c).model_dump(mode="json") for c in queue],
         },
     })
+
+
+@login_required
+@require_GET
+def attachment(request, attachment_id: int):
+    """A stored file, to staff who may see its conversation (audited). Never
+    a public URL: the provider's copy needs the account's credentials and
+    ours needs a session."""
+    viewer = access.viewer_for(request.user)
+    if viewer is None:
+        return _no_profile(request)
+    found = (Attachment.objects.in_practice(viewer.practice_id).select_related("event__conversation")
+             .filter(pk=attachment_id, status=Attachment.Status.STORED).first())
+    if found is None or not access.can_see_conversation(viewer, found.event.conversation):
+        raise Http404("No such attachment.")
+    audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="attachment.viewed", obj=found,
+                 via="console", ip=audit.client_ip(request.META), detail={"conversation": found.event.conversation_id})
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type,
+                            as_attachment=request.GET.get("download") == "1",
+                            filename=found.filename or f"attachment-{found.pk}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response

@@ -1,12 +1,33 @@
 from django.contrib import admin
 
-from hub.models import AgentProfile, ApiToken, AuditEntry, Department, Practice, Topic
+from hub.models import AgentProfile, ApiToken, AuditEntry, ConsentChange, Department, PhoneNumber, Practice, Topic
+
+
+class PhoneNumberInline(admin.TabularInline):
+    model = PhoneNumber
+    extra = 0
 
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "timezone")
     prepopulated_fields = {"slug": ("name",)}
+    inlines = [PhoneNumberInline]
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "contact_point", "channel", "opted_in", "source", "detail")
+    list_filter = ("channel", "opted_in", "source")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Department)

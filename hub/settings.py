@@ -101,30 +101,28 @@ TEMPLATES = [
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     _db = dj_database_url.parse(DATABASE_URL)
-    if _db["ENGINE"] == "django.db.backends.postgresql":
-        # Under ASGI a new connection per request costs ~10 ms; psycopg's pool
-        # removes that (CONN_MAX_AGE does not help with ASGI's threads).
-        _db["OPTIONS"] = {
-            "pool": {
-                "min_size": envint("DB_POOL_MIN", 2),
-                "max_size": envint("DB_POOL_MAX", 20),
-                "timeout": envfloat("DB_POOL_TIMEOUT", 10.0),
-            },
-        }
-        _db["CONN_MAX_AGE"] = 0
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    _db = {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(VAR_DIR / "hub.sqlite3"),
-        "OPTIONS": {
-            # WAL lets the web process read while a worker writes; IMMEDIATE
-            # takes the write lock at BEGIN so two writers queue instead of
-            # deadlocking on a lock upgrade.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "hub.sqlite3")}
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI a new connection per request costs ~10 ms; psycopg's pool
+    # removes that (CONN_MAX_AGE does not help with ASGI's threads).
+    _db["OPTIONS"] = {
+        "pool": {
+            "min_size": envint("DB_POOL_MIN", 2),
+            "max_size": envint("DB_POOL_MAX", 20),
+            "timeout": envfloat("DB_POOL_TIMEOUT", 10.0),
         },
+    }
+    _db["CONN_MAX_AGE"] = 0
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        # WAL lets the web process read while a worker writes; IMMEDIATE
+        # takes the write lock at BEGIN so two writers queue instead of
+        # deadlocking on a lock upgrade.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 _db["TEST"] = {"NAME": envstr("TEST_DATABASE_NAME") or (
     str(VAR_DIR / "test.sqlite3") if _db["ENGINE"].endswith("sqlite3") else "test_hub"
@@ -212,9 +210,26 @@ MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 # --- The hub's own settings ---------------------------------------------------
 TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN")
+# Without Twilio credentials the hub runs its channels against a sandbox
+# that records messages and plays Twilio's status callbacks back through
+# the real webhooks, signed with this token.
+TWILIO_SANDBOX_AUTH_TOKEN = envstr("TWILIO_SANDBOX_AUTH_TOKEN", "sandbox-auth-token")
+TWILIO_API_BASE_URL = envstr("TWILIO_API_BASE_URL")  # e.g. a local contract server in tests
+TWILIO_TIMEOUT_SECONDS = envfloat("TWILIO_TIMEOUT_SECONDS", 10.0)
+SMS_BACKEND = envstr("SMS_BACKEND", "twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN else "sandbox")
+if SMS_BACKEND not in ("twilio", "sandbox"):
+    raise ImproperlyConfigured(f"SMS_BACKEND must be twilio or sandbox, got {SMS_BACKEND!r}")
+SANDBOX_STATUS_DELAYS = [envfloat("SANDBOX_SENT_AFTER", 0.4), envfloat("SANDBOX_DELIVERED_AFTER", 1.2)]
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+ATTACHMENT_TYPES = envlist("ATTACHMENT_TYPES", [
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf",
+])
 DEFAULT_PHONE_REGION = envstr("DEFAULT_PHONE_REGION", "US")
 HEARTBEAT_SECONDS = envfloat("HEARTBEAT_SECONDS", 15.0)
 OUTBOUND_MAX_ATTEMPTS = envint("OUTBOUND_MAX_ATTEMPTS", 6)
+# How long an attempt whose outcome is unknown belongs to the worker that
+# made it; after that another worker reconciles it with the provider.
+OUTBOUND_ATTEMPT_LEASE_SECONDS = envfloat("OUTBOUND_ATTEMPT_LEASE_SECONDS", 60.0)
 REPLAY_LIMIT = envint("REPLAY_LIMIT", 5000)
 
 if HUB_ENV == "test":

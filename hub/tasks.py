@@ -5,7 +5,7 @@ import random
 
 from celery import shared_task
 
-from hub.actions import outbound
+from hub.actions import attachments, outbound
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -26,4 +26,17 @@ def sweep_outbound() -> int:
     stalled = outbound.stalled_deliveries()
     for event_id in stalled:
         deliver_event.delay(event_id)
+    outbound.expire_delivery_reports()
     return len(stalled)
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def fetch_attachment(self, attachment_id: int) -> None:
+    from channels_app.base import AdapterError
+
+    try:
+        attachments.fetch(attachment_id)
+    except AdapterError as exc:
+        if self.request.is_eager:
+            return
+        raise self.retry(countdown=min(300, 10 * 2 ** self.request.retries), exc=exc)

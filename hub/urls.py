@@ -7,6 +7,7 @@ from hub.views.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("webhooks/", include("channels_app.urls")),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("", include("console.root_urls")),

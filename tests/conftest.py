@@ -13,9 +13,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from hub.lib import clock
-from hub.models import AgentProfile, ApiToken, Department, Practice, Topic
+from hub.models import AgentProfile, ApiToken, Department, PhoneNumber, Practice, Topic
 
 PAT_PHONE = "+15555550101"
+PRACTICE_NUMBERS = {"riverside": "+15550100100", "lakeside": "+15550100200"}
 
 
 @dataclass
@@ -41,7 +42,8 @@ def make_user(practice, username, role, departments=(), first="", last=""):
 
 def build_world(slug="riverside") -> World:
     practice = Practice.objects.create(name=f"{slug.title()} Family Medicine", slug=slug,
-                                       phone_numbers=["+15550100100"], allowed_origins=["http://localhost:8000"])
+                                        allowed_origins=["http://localhost:8000"])
+    PhoneNumber.objects.create(practice=practice, number=PRACTICE_NUMBERS[slug], label="Main line")
     scheduling = Department.objects.create(practice=practice, name="Scheduling", slug="scheduling", ivr_digit="1")
     billing = Department.objects.create(practice=practice, name="Billing", slug="billing", ivr_digit="2")
     nurse = Department.objects.create(practice=practice, name="Nurse Line", slug="nurse", ivr_digit="4", is_clinical=True)
@@ -131,3 +133,15 @@ def no_exceptions_logged(caplog):
     yield
     errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest.fixture
+def twilio_settings(settings):
+    """The hub configured with a Twilio account (webhooks signed with its token)."""
+    from tests.channels_app.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN
+
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.PUBLIC_BASE_URL = "https://hub.example.org"
+    settings.ALLOWED_HOSTS = ["testserver", "hub.example.org", "localhost"]
+    return settings

@@ -33,7 +33,7 @@ class Stub:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def answer(self, status: int, body: str = "", delay: float = 0.0, times: int = 1) -> None:
+    def answer(self, status: int, body: str | bytes = "", delay: float = 0.0, times: int = 1) -> None:
         for _ in range(times):
             self.script.append((status, body, delay))
 
@@ -53,7 +53,7 @@ def start_stub() -> Stub:
             status, text, delay = stub.script.popleft() if stub.script else (200, "", 0.0)
             if delay:
                 time.sleep(delay)
-            payload = text.encode()
+            payload = text if isinstance(text, bytes) else text.encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

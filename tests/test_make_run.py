@@ -45,6 +45,7 @@ def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
         login = httpx.get(f"{base}/console/login/")
         assert login.status_code == 200 and "Sign in" in login.text
         assert httpx.get(f"{base}/console/", follow_redirects=False).status_code == 302
+        try_sms_round_trip(base, env)
         children = psutil.Process(launcher.pid).children(recursive=True)
         assert len(children) >= 5  # honcho, daphne, worker (and its pool), beat, redis
 
@@ -58,3 +59,34 @@ def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
+
+
+def try_sms_round_trip(base: str, env: dict) -> None:
+    """simulate_sms, then as alice: the text is in the queue, a reply goes
+    out through the sandbox and its ticks reach delivered."""
+    sent = subprocess.run([sys.executable, "manage.py", "simulate_sms", "--from", "+15551230001",
+                           "--body", "Can I get my flu shot this week?"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    with httpx.Client(base_url=base) as browser:
+        page = browser.get("/console/login/")
+        csrf = browser.cookies["csrftoken"]
+        assert browser.post("/console/login/", data={"username": "alice", "password": "hub-alice-demo",
+                                                     "csrfmiddlewaretoken": csrf},
+                            headers={"Referer": base + "/console/login/"}).status_code == 302
+        assert page.status_code == 200
+        queue = browser.get("/api/v1/conversations").json()["items"]
+        [conversation] = [c for c in queue if c["channel"] == "sms" and c["patient_name"].startswith("Unknown")]
+        reply = browser.post(f"/api/v1/conversations/{conversation['id']}/messages",
+                             json={"body": "Yes, walk in any morning."},
+                             headers={"X-CSRFToken": browser.cookies["csrftoken"]})
+        assert reply.status_code == 201, reply.text
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            events = browser.get(f"/api/v1/conversations/{conversation['id']}").json()["events"]
+            status = [e for e in events if e["direction"] == "out"][-1]["delivery_status"]
+            if status == "delivered":
+                break
+            time.sleep(0.3)
+        assert status == "delivered"

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from hub.actions.errors import InvalidInput
-from hub.actions import timeline
+from hub.actions import attachments, timeline
 from hub.lib import clock, fastsql
 from hub.models import ContactPoint, Conversation, Department, Event, Patient, Practice, Topic
 
@@ -22,6 +22,15 @@ CHANNELS = {"sms", "voice", "web", "api"}
 INBOUND_KINDS = {Event.Kind.MESSAGE, Event.Kind.CALL}
 MAX_BODY = 20_000
 MAX_PROVIDER_ID = 128
+MAX_ATTACHMENTS = 10
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    """A file the provider holds for us (MMS media): fetched after commit."""
+
+    url: str
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class InboundEvent:
     last_name: str = ""
     department_slug: str = ""
     topic_slug: str = ""
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ def check_inbound(inbound: InboundEvent) -> None:
         raise InvalidInput(f"inbound events are messages or calls, not {inbound.kind!r}")
     if len(inbound.body) > MAX_BODY:
         raise InvalidInput(f"body is longer than {MAX_BODY} characters")
+    if len(inbound.attachments) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments")
 
 
 def _existing(inbound: InboundEvent) -> Event | None:
@@ -201,6 +213,16 @@ def _do_ingest(inbound: InboundEvent) -> IngestResult:
     events = [timeline.system_notice(conversation, Event.Kind.STATUS, text, at=now) for text in notices]
     # Nothing below reads a result until the stream sequences come back, so
     # on PostgreSQL the three writes share one round trip.
+    if inbound.attachments:
+        event = timeline.append(
+            conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
+            body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now,
+        )
+        attachments.attach_pending(event, inbound.attachments)
+        events.append(event)
+        fastsql.update(conversation, _UPDATED_ON_INBOUND)
+        timeline.publish_changes(conversation, events, before=before)
+        return IngestResult(event, conversation, created=True)
     with fastsql.pipeline():
         event = timeline.append(
             conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,

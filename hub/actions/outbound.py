@@ -14,16 +14,18 @@ from channels_app.registry import UnknownChannel, get_adapter
 from hub.actions import timeline
 from hub.actions.errors import Conflict, InvalidInput, NotDeliverable, NotFound
 from hub.lib import access, audit, clock
-from hub.lib.delivery import can_advance
+from hub.lib.delivery import RANK, can_advance
 from hub.lib.event_types import event_out
 from hub.lib.events import conversation_streams, publish
-from hub.models import Conversation, Event
+from hub.models import Conversation, DeliveryReport, Event
 
 log = logging.getLogger(__name__)
 
-# An attempt younger than this may still be in flight in another worker:
-# nobody reconciles or resends it until the lease runs out.
-ATTEMPT_LEASE = timedelta(seconds=60)
+
+def attempt_lease() -> timedelta:
+    """An attempt younger than this may still be in flight in another
+    worker: nobody reconciles or resends it until the lease runs out."""
+    return timedelta(seconds=settings.OUTBOUND_ATTEMPT_LEASE_SECONDS)
 
 
 class RetryLater(Exception):
@@ -100,6 +102,30 @@ def send_message(viewer: access.Viewer, conversation_id: int, body: str, *, chan
     return event
 
 
+def send_automatic(conversation_id: int, body: str, *, channel: str, reason: str) -> Event | None:
+    """A message the hub sends by itself (the HELP answer, a safety reply):
+    recorded, published and delivered like an agent's, with no author.
+    Returns None, sending nothing, when the channel cannot reach the patient."""
+    adapter = get_adapter(channel)
+    with transaction.atomic():
+        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+                        .get(pk=conversation_id))
+        try:
+            recipient = adapter.recipient(conversation)
+        except NotDeliverable:
+            return None
+        before = timeline.queue_state(conversation)
+        event = timeline.append(
+            conversation, kind=Event.Kind.MESSAGE, channel=channel, direction=Event.Direction.OUT,
+            body=body[: adapter.max_body_length], data={"to": recipient, "automatic": reason},
+            delivery_status=Event.Delivery.PENDING,
+        )
+        conversation.save(update_fields=["last_event_seq"])
+        timeline.publish_changes(conversation, [event], before=before)
+        transaction.on_commit(lambda: _enqueue_delivery(event.pk))
+    return event
+
+
 def add_note(viewer: access.Viewer, conversation_id: int, body: str, *, via: str = "console",
              ip: str | None = None) -> Event:
     """An internal note: on the timeline for staff, never sent to the patient."""
@@ -146,9 +172,10 @@ def deliver(event_id: int) -> None:
         adapter = get_adapter(event.channel)
         now = clock.now()
         if event.delivery_attempted_at is not None:
-            if now - event.delivery_attempted_at < ATTEMPT_LEASE:
+            lease = attempt_lease()
+            if now - event.delivery_attempted_at < lease:
                 # Another worker may be talking to the provider right now.
-                raise RetryLater((event.delivery_attempted_at + ATTEMPT_LEASE - now).total_seconds() + 1)
+                raise RetryLater((event.delivery_attempted_at + lease - now).total_seconds() + 1)
             try:
                 found = adapter.reconcile(event)
             except AdapterError as exc:
@@ -209,8 +236,26 @@ def _apply(event: Event, result: SendResult) -> None:
     if can_advance(event.delivery_status, result.status):
         event.delivery_status = result.status
         fields.append("delivery_status")
-    event.save(update_fields=fields)
+    if event.provider_id:
+        fields += _apply_early_reports(event)
+    event.save(update_fields=list(dict.fromkeys(fields)))
     _publish_event_update(event)
+
+
+def _apply_early_reports(event: Event) -> list[str]:
+    """Status reports that arrived before the provider id was stored."""
+    reports = list(DeliveryReport.objects.filter(channel=event.channel, provider_id=event.provider_id))
+    fields = []
+    for report in sorted(reports, key=lambda r: RANK.get(r.status, -1)):
+        if can_advance(event.delivery_status, report.status):
+            event.delivery_status = report.status
+            fields.append("delivery_status")
+            if report.error or report.error_code:
+                event.delivery_error, event.delivery_error_code = report.error, report.error_code
+                fields += ["delivery_error", "delivery_error_code"]
+    if reports:
+        DeliveryReport.objects.filter(pk__in=[r.pk for r in reports]).delete()
+    return fields
 
 
 def _fail(event: Event, reason: str, code: str) -> None:
@@ -221,17 +266,25 @@ def _fail(event: Event, reason: str, code: str) -> None:
     _publish_event_update(event)
 
 
-def update_delivery_status(*, practice_id: int, channel: str, provider_id: str, status: str,
+def update_delivery_status(*, practice_id: int | None, channel: str, provider_id: str, status: str,
                            error_code: str = "", error: str = "") -> Event | None:
     """A provider's status report (e.g. a Twilio status callback). Moves the
-    status forward only; stale and repeated reports change nothing."""
+    status forward only; stale and repeated reports change nothing. Without
+    a practice (a report that does not say which number sent it) the
+    provider's id, unique across its accounts, finds the message."""
     with transaction.atomic():
-        event = (
-            Event.objects.select_for_update(of=("self",)).select_related("conversation", "author")
-            .filter(practice_id=practice_id, channel=channel, provider_id=provider_id, direction=Event.Direction.OUT)
-            .first()
-        )
+        qs = Event.objects.select_for_update(of=("self",)).select_related("conversation", "author")
+        if practice_id is not None:
+            qs = qs.in_practice(practice_id)
+        event = qs.filter(channel=channel, provider_id=provider_id, direction=Event.Direction.OUT).first()
         if event is None:
+            # Perhaps the worker that sent it has not stored the id yet:
+            # keep the report for it (see DeliveryReport).
+            DeliveryReport.objects.bulk_create(
+                [DeliveryReport(channel=channel, provider_id=provider_id, status=status, error_code=error_code[:32],
+                                error=error[:300], received_at=clock.now())],
+                ignore_conflicts=True,
+            )
             return None
         if not can_advance(event.delivery_status, status):
             return event
@@ -253,5 +306,10 @@ def stalled_deliveries(limit: int = 500) -> list[int]:
     now = clock.now()
     pending = Event.objects.filter(delivery_status=Event.Delivery.PENDING, direction=Event.Direction.OUT)
     never = pending.filter(delivery_attempted_at__isnull=True, created_at__lt=now - timedelta(seconds=30))
-    stale = pending.filter(delivery_attempted_at__lt=now - ATTEMPT_LEASE)
+    stale = pending.filter(delivery_attempted_at__lt=now - attempt_lease())
     return list(never.values_list("pk", flat=True)[:limit]) + list(stale.values_list("pk", flat=True)[:limit])
+
+
+def expire_delivery_reports(older_than: timedelta = timedelta(days=1)) -> int:
+    """Reports about messages the hub never sent (or lost) do not wait forever."""
+    return DeliveryReport.objects.filter(received_at__lt=clock.now() - older_than).delete()[0]

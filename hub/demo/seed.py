@@ -13,7 +13,7 @@ from hub.actions import timeline
 from hub.demo.staff import STAFF
 from hub.actions.ingest import InboundEvent, ingest
 from hub.lib import clock
-from hub.models import AgentProfile, Conversation, Department, Event, Practice, Topic
+from hub.models import AgentProfile, Conversation, Department, Event, PhoneNumber, Practice, Topic
 
 PRACTICE_SLUG = "riverside"
 
@@ -41,10 +41,11 @@ def _practice() -> Practice:
         name="Riverside Family Medicine",
         slug=PRACTICE_SLUG,
         timezone="America/New_York",
-        phone_numbers=["+15550100100"],
+        
         allowed_origins=[public],
         help_text="Riverside Family Medicine: call (555) 010-0100, Mon-Fri 8am-6pm. For emergencies call 911.",
     )
+    PhoneNumber.objects.create(practice=practice, number="+15550100100", label="Main line")
     departments = {}
     for position, (name, slug, digit, clinical, topics) in enumerate(DEPARTMENTS):
         dept = Department.objects.create(practice=practice, name=name, slug=slug, ivr_digit=digit,
@@ -116,17 +117,17 @@ def _history(practice: Practice) -> None:
         # Pat: texted last week about a bill (resolved), and again this morning.
         _at(now - timedelta(days=6, hours=3))
         first = ingest(InboundEvent(
-            practice_id=practice.pk, channel="api", provider_id="demo-pat-1", contact_kind="phone",
+            practice_id=practice.pk, channel="sms", provider_id="SMdemo0pat1", contact_kind="phone",
             contact_address="+15555550101", first_name="Pat", last_name="Jones",
             body="Hi, I got a statement for $85 but I thought my copay was $25?", topic_slug="bill"))
         _at(now - timedelta(days=6, hours=2, minutes=50))
         _reply(first.conversation.pk, "bob", "Hi Pat, I see the visit was billed as a specialist visit. "
-               "I've sent it back for review and you'll get a corrected statement.", "api")
+               "I've sent it back for review and you'll get a corrected statement.", "sms")
         _at(now - timedelta(days=6, hours=2, minutes=40))
         _resolve(first.conversation.pk)
         _at(now - timedelta(minutes=7))
         ingest(InboundEvent(
-            practice_id=practice.pk, channel="api", provider_id="demo-pat-2", contact_kind="phone",
+            practice_id=practice.pk, channel="sms", provider_id="SMdemo0pat2", contact_kind="phone",
             contact_address="+15555550101", body="Could I book a check-up for next week? Mornings are best."))
 
         # Maria: a new patient asking about insurance.
@@ -139,15 +140,15 @@ def _history(practice: Practice) -> None:
         # Joe: a refill request the nurse line is already working.
         _at(now - timedelta(minutes=25))
         joe = ingest(InboundEvent(
-            practice_id=practice.pk, channel="api", provider_id="demo-joe-1", contact_kind="phone",
+            practice_id=practice.pk, channel="sms", provider_id="SMdemo0joe1", contact_kind="phone",
             contact_address="+15555550188", first_name="Joe", last_name="Miller", topic_slug="refill",
             body="I need a refill of my blood pressure medication, lisinopril 10mg."))
         _at(now - timedelta(minutes=18))
         _reply(joe.conversation.pk, "nina", "Hi Joe, I've sent the request to Dr. Patel. "
-               "Which pharmacy should we use?", "api")
+               "Which pharmacy should we use?", "sms")
         _at(now - timedelta(minutes=2))
         ingest(InboundEvent(
-            practice_id=practice.pk, channel="api", provider_id="demo-joe-2", contact_kind="phone",
+            practice_id=practice.pk, channel="sms", provider_id="SMdemo0joe2", contact_kind="phone",
             contact_address="+15555550188", body="The CVS on Main Street, thanks."))
     finally:
         clock.set_source(None)

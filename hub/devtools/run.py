@@ -90,6 +90,11 @@ def main() -> int:
         from django.conf import settings  # read PUBLIC_BASE_URL exactly as the server will
 
         base = settings.PUBLIC_BASE_URL
+        # honcho gives each process its own PORT; every process must agree
+        # on the public URL (status callbacks, signatures).
+        env["PUBLIC_BASE_URL"] = base
+        (var_dir / "run").mkdir(parents=True, exist_ok=True)
+        (var_dir / "run" / "public_url").write_text(base)
         probe_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "--procfile", "Procfile", "start", "--port", str(port)],
@@ -116,6 +121,7 @@ def main() -> int:
         if redis_server is not None:
             redis_server.stop()
             embedded_redis.clear_state(redis_server)
+        (var_dir / "run" / "public_url").unlink(missing_ok=True)
 
 if __name__ == "__main__":
     sys.exit(main())

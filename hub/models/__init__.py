@@ -1,11 +1,15 @@
 from hub.models.agents import AgentProfile
 from hub.models.api_tokens import ApiToken
+from hub.models.attachments import Attachment
 from hub.models.audit import AuditEntry
+from hub.models.consents import ConsentChange
 from hub.models.contact_points import ContactPoint
 from hub.models.conversations import Conversation
+from hub.models.delivery_reports import DeliveryReport
 from hub.models.departments import Department
 from hub.models.events import Event
 from hub.models.patients import Patient
+from hub.models.phone_numbers import PhoneNumber
 from hub.models.practices import Practice
 from hub.models.streams import StreamCounter, StreamEntry
 from hub.models.topics import Topic
@@ -13,12 +17,16 @@ from hub.models.topics import Topic
 __all__ = [
     "AgentProfile",
     "ApiToken",
+    "Attachment",
     "AuditEntry",
+    "ConsentChange",
     "ContactPoint",
     "Conversation",
+    "DeliveryReport",
     "Department",
     "Event",
     "Patient",
+    "PhoneNumber",
     "Practice",
     "StreamCounter",
     "StreamEntry",

@@ -18,6 +18,7 @@ class ContactPoint(PracticeScoped):
     address = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    sms_opted_out = models.BooleanField(default=False, help_text="Current SMS consent; history in ConsentChange.")
 
     class Meta:
         constraints = [

@@ -24,10 +24,13 @@ class Practice(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
     phone_region = models.CharField(max_length=2, default="US", help_text="Region used to read local phone numbers.")
-    phone_numbers = models.JSONField(default=list, blank=True, help_text="The practice's own numbers, E.164.")
+    messaging_service_sid = models.CharField(
+        max_length=34, blank=True, default="",
+        help_text="Twilio Messaging Service (MG...) to send texts from; empty: send from the practice's SMS number.",
+    )
     widget_key = models.CharField(max_length=64, unique=True, default=_new_widget_key)
     allowed_origins = models.JSONField(default=list, blank=True, help_text="Origins where the chat widget may run.")
-    help_text = models.TextField(blank=True, default="")
+    help_text = models.TextField(blank=True, default="", help_text="Sent to a patient who texts HELP.")
     default_department = models.ForeignKey(
         "hub.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -44,18 +44,55 @@ function renderQueue() {
   $("queue-count").textContent = `(${open.length})`;
 }
 
+const TICKS = { pending: "◷ sending", queued: "✓ queued", sending: "✓ sending", sent: "✓ sent", delivered: "✓✓ delivered", read: "✓✓ read", undelivered: "⚠ not delivered", failed: "⚠ failed" };
+
+function deliveryText(e) {
+  const label = TICKS[e.delivery_status] || e.delivery_status;
+  return e.delivery_error ? `${label}: ${e.delivery_error}` : label;
+}
+
+function attachmentsNode(e) {
+  const items = (e.data && e.data.attachments) || [];
+  if (!items.length) return null;
+  const box = el("div", { class: "attachments" });
+  for (const a of items) {
+    if (a.status === "stored" && a.content_type.startsWith("image/")) {
+      const link = el("a", { href: `/console/attachments/${a.id}`, target: "_blank", rel: "noopener" });
+      link.append(el("img", { src: `/console/attachments/${a.id}`, alt: a.filename || "Picture from the patient", loading: "lazy" }));
+      box.append(link);
+    } else if (a.status === "stored") {
+      box.append(el("a", { href: `/console/attachments/${a.id}`, target: "_blank", rel: "noopener", class: "file" }, `📄 ${a.filename || "Document"} (PDF)`));
+    } else if (a.status === "pending") {
+      box.append(el("span", { class: "file pending" }, "Attachment arriving…"));
+    } else {
+      box.append(el("span", { class: "file rejected" }, `Attachment not shown: ${a.reason || a.status}`));
+    }
+  }
+  return box;
+}
+
 function renderEvent(e) {
-  if (shown.has(e.id)) {
-    const existing = document.querySelector(`[data-event="${e.id}"] .delivery`);
-    if (existing) existing.textContent = e.delivery_status + (e.delivery_error ? ` – ${e.delivery_error}` : "");
+  const existing = document.querySelector(`[data-event="${e.id}"]`);
+  if (existing) {
+    const delivery = existing.querySelector(".delivery");
+    if (delivery) {
+      delivery.textContent = deliveryText(e);
+      delivery.dataset.status = e.delivery_status;
+    }
+    const old = existing.querySelector(".attachments");
+    const fresh = attachmentsNode(e);
+    if (old) old.remove();
+    if (fresh) existing.querySelector(".body").after(fresh);
     return;
   }
   shown.add(e.id);
-  const who = e.direction === "in" ? "Patient" : e.author_name || "Hub";
+  const who = e.direction === "in" ? "Patient" : e.author_name || (e.data && e.data.automatic ? "Automatic reply" : "Hub");
   const item = el("li", { class: `ev ev-${e.kind} ev-${e.direction}`, "data-event": String(e.id) },
     el("div", { class: "meta" }, `${who} · ${e.channel} · ${new Date(e.created_at).toLocaleTimeString()}`),
     el("div", { class: "body" }, e.body));
-  if (e.direction === "out") item.append(el("div", { class: "delivery" }, e.delivery_status + (e.delivery_error ? ` – ${e.delivery_error}` : "")));
+  const files = attachmentsNode(e);
+  if (files) item.append(files);
+  if (e.direction === "out") item.append(el("div", { class: "delivery", "data-status": e.delivery_status }, deliveryText(e)));
   $("timeline").append(item);
   item.scrollIntoView({ block: "end" });
 }

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from channels_app.sms import views as sms
+
+urlpatterns = [
+    path("twilio/sms", sms.incoming_message, name="twilio-sms"),
+    path("twilio/sms/status", sms.message_status, name="twilio-sms-status"),
+]

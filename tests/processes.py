@@ -1,0 +1,66 @@
+"""Real processes for tests that need them: Celery workers on the test
+database and broker, with their own queue."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from django.db import connection
+
+from hub.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs on, for a child process."""
+    conf = connection.settings_dict
+    if conf["ENGINE"].endswith("sqlite3"):
+        return "sqlite:///" + str(Path(conf["NAME"]).resolve())
+    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
+    return f"postgres://{auth}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}/{conf['NAME']}"
+
+
+@contextlib.contextmanager
+def broker_queue():
+    """Send this test's tasks to the broker (not eagerly) on a queue of its own."""
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    saved = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
+
+
+def start_worker(queue: str, **env_overrides) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_QUEUE": queue,
+           "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING", **{k: str(v) for k, v in env_overrides.items()}}
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "hub", "worker", "--pool", "solo", "--queues", queue,
+         "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+         "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            kill(process)
