@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from hub.models import AgentProfile, ApiToken, AuditEntry, ConsentChange, Department, PhoneNumber, Practice, Topic
+from hub.models import AgentProfile, ApiToken, AuditEntry, CannedResponse, ConsentChange, Department, PhoneNumber, Practice, Topic
 
 
 class PhoneNumberInline(admin.TabularInline):
@@ -42,6 +42,13 @@ class TopicAdmin(admin.ModelAdmin):
     list_display = ("name", "department", "practice")
     list_filter = ("practice", "department")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("shortcut", "title", "department", "practice")
+    list_filter = ("practice", "department")
+    search_fields = ("shortcut", "title", "body")
 
 
 @admin.register(AgentProfile)

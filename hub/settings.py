@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ninja",
     "hub",
     "channels_app",
+    "channels_app.webchat",
     "console",
     "kpi",
 ]
@@ -169,6 +170,7 @@ CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "hub")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-outbound": {"task": "hub.tasks.sweep_outbound", "schedule": 30.0},
+    "wake-snoozed": {"task": "hub.tasks.wake_snoozed", "schedule": 30.0},
 }
 
 # --- Auth, sessions, security -----------------------------------------------
@@ -220,12 +222,18 @@ SMS_BACKEND = envstr("SMS_BACKEND", "twilio" if TWILIO_ACCOUNT_SID and TWILIO_AU
 if SMS_BACKEND not in ("twilio", "sandbox"):
     raise ImproperlyConfigured(f"SMS_BACKEND must be twilio or sandbox, got {SMS_BACKEND!r}")
 SANDBOX_STATUS_DELAYS = [envfloat("SANDBOX_SENT_AFTER", 0.4), envfloat("SANDBOX_DELIVERED_AFTER", 1.2)]
+WIDGET_LIMITS = {
+    "connects_per_ip": envint("WIDGET_CONNECTS_PER_IP", 60),
+    "messages_per_visitor": envint("WIDGET_MESSAGES_PER_VISITOR", 20),
+    "messages_per_ip": envint("WIDGET_MESSAGES_PER_IP", 120),
+}
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 ATTACHMENT_TYPES = envlist("ATTACHMENT_TYPES", [
     "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf",
 ])
 DEFAULT_PHONE_REGION = envstr("DEFAULT_PHONE_REGION", "US")
 HEARTBEAT_SECONDS = envfloat("HEARTBEAT_SECONDS", 15.0)
+CONSOLE_IDLE_MINUTES = envfloat("CONSOLE_IDLE_MINUTES", 10.0)  # then presence turns "away"
 OUTBOUND_MAX_ATTEMPTS = envint("OUTBOUND_MAX_ATTEMPTS", 6)
 # How long an attempt whose outcome is unknown belongs to the worker that
 # made it; after that another worker reconciles it with the provider.

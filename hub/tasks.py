@@ -40,3 +40,17 @@ def fetch_attachment(self, attachment_id: int) -> None:
         if self.request.is_eager:
             return
         raise self.retry(countdown=min(300, 10 * 2 ** self.request.retries), exc=exc)
+
+
+@shared_task
+def check_presence(user_id: int) -> None:
+    from hub.actions import presence
+
+    presence.offline_if_gone(user_id)
+
+
+@shared_task
+def wake_snoozed() -> int:
+    from hub.actions import conversations
+
+    return conversations.wake_due()

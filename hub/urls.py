@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("webhooks/", include("channels_app.urls")),
+    path("", include("channels_app.webchat.urls")),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("", include("console.root_urls")),

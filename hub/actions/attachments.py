@@ -117,10 +117,10 @@ def fetch(attachment_id: int) -> None:
         else:
             log.info("attachment %s not stored: %s", attachment.pk, reason)
         attachment.save()
-        _refresh_event(attachment.event_id)
+        refresh_event(attachment.event_id)
 
 
-def _refresh_event(event_id: int) -> None:
+def refresh_event(event_id: int) -> None:
     event = (Event.objects.select_for_update(of=("self",)).select_related("conversation", "author")
              .get(pk=event_id))
     event.data = {**event.data, "attachments": [summary(a) for a in event.attachments.order_by("position")]}

@@ -313,3 +313,14 @@ def stalled_deliveries(limit: int = 500) -> list[int]:
 def expire_delivery_reports(older_than: timedelta = timedelta(days=1)) -> int:
     """Reports about messages the hub never sent (or lost) do not wait forever."""
     return DeliveryReport.objects.filter(received_at__lt=clock.now() - older_than).delete()[0]
+
+
+def mark_read(event_id: int) -> None:
+    """The patient has seen a reply (the chat widget says so)."""
+    with transaction.atomic():
+        event = _locked_event(event_id)
+        if event is None or not can_advance(event.delivery_status, Event.Delivery.READ):
+            return
+        event.delivery_status = Event.Delivery.READ
+        event.save(update_fields=["delivery_status", "updated_at"])
+        _publish_event_update(event)

@@ -3,7 +3,7 @@ lock (select_for_update), which is what makes `seq` gapless and unique."""
 
 from hub.lib import clock, fastsql
 from hub.lib.event_types import conversation_out, event_out
-from hub.lib.events import conversation_streams, publish
+from hub.lib.events import conversation_streams, publish, publish_to_patient
 from hub.models import Conversation, Event
 
 
@@ -60,3 +60,5 @@ def publish_changes(conversation: Conversation, events: list[Event], *, before: 
     if before is None or before != queue_state(conversation):
         messages.append((streams, "conversation.updated", conversation_out(conversation)))
     publish(*messages, department_id=conversation.department_id)
+    if conversation.patient.web_chat:
+        publish_to_patient(conversation.patient_id, events)

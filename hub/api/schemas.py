@@ -16,6 +16,7 @@ class ErrorOut(Schema):
 class ContactPointOut(Schema):
     kind: str
     address: str
+    sms_opted_out: bool
 
 
 class PatientOut(Schema):
@@ -83,3 +84,80 @@ class InboundOut(Schema):
     created: bool
     event: EventOut
     conversation_id: int
+
+
+class ActionOut(Schema):
+    conversation: ConversationOut
+
+
+class TransferIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+    department_id: int | None = None
+    agent_id: int | None = None
+
+
+class AssignIn(Schema):
+    agent_id: int
+
+
+class SnoozeIn(Schema):
+    until: datetime = Field(description="ISO 8601 with a time zone offset.")
+
+
+class ResolveIn(Schema):
+    disposition: str = Field(default="resolved", description="resolved or follow_up")
+    topic_id: int | None = None
+
+
+class PresenceIn(Schema):
+    presence: str = Field(description="available, busy, away or offline")
+    reason: str = Field(default="manual", max_length=32)
+
+
+class DepartmentOut(Schema):
+    id: int
+    name: str
+    slug: str
+    is_clinical: bool
+    waiting: int
+
+
+class TopicOut(Schema):
+    id: int
+    name: str
+    department_id: int
+
+
+class StaffOut(Schema):
+    user_id: int
+    name: str
+    role: str
+    presence: str
+    department_ids: list[int]
+    capacity: int
+    load: int
+
+
+class DirectoryOut(Schema):
+    practice_name: str
+    departments: list[DepartmentOut]
+    topics: list[TopicOut]
+    staff: list[StaffOut]
+
+
+class CannedOut(Schema):
+    id: int
+    shortcut: str
+    title: str
+    body: str
+
+
+class ConversationSummary(Schema):
+    id: int
+    status: str
+    channel: str
+    department_name: str
+    topic_name: str | None
+    disposition: str
+    created_at: datetime
+    resolved_at: datetime | None

@@ -7,17 +7,21 @@ from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from hub.actions import outbound
+from hub.actions import conversations as conversation_actions
+from hub.actions import outbound, presence
 from hub.actions.errors import ActionError, InvalidInput
 from hub.actions.ingest import InboundEvent, ingest
 from hub.api.auth import api_auth
 from hub.api.schemas import (
-    ConversationDetail, ConversationList, ConversationOut, ErrorOut, EventOut, InboundIn, InboundOut, MessageIn,
-    NoteIn, PatientList, PatientOut, TimelineOut,
+    ActionOut, AssignIn, CannedOut, ConversationDetail, ConversationList, ConversationOut, ConversationSummary, DirectoryOut,
+    ErrorOut, EventOut, InboundIn, InboundOut, MessageIn, NoteIn, PatientList, PatientOut, PresenceIn, ResolveIn,
+    SnoozeIn, TimelineOut, TransferIn,
 )
-from hub.lib import access, audit, directory, phone
+from hub.lib import access, audit, canned, directory, phone, queue
 from hub.lib.event_types import conversation_out, event_out
-from hub.models import ContactPoint, Conversation
+from django.db.models import Count, Q
+
+from hub.models import AgentProfile, CannedResponse, ContactPoint, Conversation, Department, Practice, Topic
 
 api = NinjaAPI(
     title="Patient messaging hub API",
@@ -84,7 +88,8 @@ def _patient_out(patient) -> PatientOut:
     return PatientOut(
         id=patient.pk, display_name=patient.display_name, first_name=patient.first_name,
         last_name=patient.last_name, date_of_birth=patient.date_of_birth, created_at=patient.created_at,
-        contact_points=[{"kind": c.kind, "address": c.address} for c in patient.contact_points.all()],
+        contact_points=[{"kind": c.kind, "address": c.address, "sms_opted_out": c.sms_opted_out}
+                        for c in patient.contact_points.all()],
     )
 
 
@@ -169,6 +174,8 @@ def get_conversation(request, conversation_id: int, before_seq: int | None = Non
         events = events.filter(seq__lt=before_seq)
     rows = list(events.order_by("-seq")[: limit + 1])
     _audit(request, viewer, "conversation.viewed", conversation)
+    if _via(request) == "console" and before_seq is None:
+        conversation_actions.mark_seen(viewer, conversation)
     return {
         "conversation": conversation_out(conversation),
         "events": [event_out(e) for e in reversed(rows[:limit])],
@@ -217,3 +224,112 @@ def inbound(request, message: InboundIn):
     ))
     body = {"created": result.created, "event": event_out(result.event), "conversation_id": result.conversation.pk}
     return Status(201 if result.created else 200, body)
+
+
+# --- Console verbs ------------------------------------------------------------
+
+def _act(request, verb, conversation_id, **kwargs):
+    viewer = _viewer(request)
+    conversation = verb(viewer, conversation_id, via=_via(request), ip=audit.client_ip(request.META), **kwargs)
+    return {"conversation": conversation_out(conversation)}
+
+
+@api.post("/conversations/{conversation_id}/pick-up", response={200: ActionOut, **ERRORS}, tags=["console"])
+def pick_up(request, conversation_id: int):
+    """Take a waiting conversation. 409 `taken` when someone else was first,
+    409 `at_capacity` when you are at your limit."""
+    return _act(request, conversation_actions.pick_up, conversation_id)
+
+
+@api.post("/conversations/{conversation_id}/assign", response={200: ActionOut, **ERRORS}, tags=["console"])
+def assign(request, conversation_id: int, body: AssignIn):
+    """Supervisors: give the conversation to an agent."""
+    return _act(request, conversation_actions.assign, conversation_id, agent_id=body.agent_id)
+
+
+@api.post("/conversations/{conversation_id}/transfer", response={200: ActionOut, **ERRORS}, tags=["console"])
+def transfer(request, conversation_id: int, body: TransferIn):
+    """Hand on to a department's queue or to an agent, with the reason."""
+    return _act(request, conversation_actions.transfer, conversation_id, reason=body.reason,
+                department_id=body.department_id, agent_id=body.agent_id)
+
+
+@api.post("/conversations/{conversation_id}/snooze", response={200: ActionOut, **ERRORS}, tags=["console"])
+def snooze(request, conversation_id: int, body: SnoozeIn):
+    return _act(request, conversation_actions.snooze, conversation_id, until=body.until)
+
+
+@api.post("/conversations/{conversation_id}/resolve", response={200: ActionOut, **ERRORS}, tags=["console"])
+def resolve(request, conversation_id: int, body: ResolveIn):
+    return _act(request, conversation_actions.resolve, conversation_id, disposition=body.disposition,
+                topic_id=body.topic_id)
+
+
+@api.post("/conversations/{conversation_id}/reopen", response={200: ActionOut, **ERRORS}, tags=["console"])
+def reopen(request, conversation_id: int):
+    return _act(request, conversation_actions.reopen, conversation_id)
+
+
+@api.get("/conversations/{conversation_id}/canned-responses", response={200: list[CannedOut], **ERRORS},
+         tags=["console"])
+def canned_responses(request, conversation_id: int, q: str = ""):
+    """Canned responses, with their variables filled in for this conversation."""
+    viewer = _viewer(request)
+    if len(q) > 100:
+        raise InvalidInput("q is at most 100 characters")
+    conversation = access.get_conversation(viewer, conversation_id)
+    qs = CannedResponse.objects.in_practice(viewer.practice_id).filter(
+        Q(department__isnull=True) | Q(department_id=conversation.department_id))
+    if q:
+        qs = qs.filter(Q(shortcut__icontains=q) | Q(title__icontains=q) | Q(body__icontains=q))
+    practice_name = Practice.objects.values_list("name", flat=True).get(pk=viewer.practice_id)
+    return [{"id": c.pk, "shortcut": c.shortcut, "title": c.title,
+             "body": canned.render(c.body, patient_first_name=conversation.patient.first_name,
+                                   agent_name=viewer.display_name, practice_name=practice_name)}
+            for c in qs[:50]]
+
+
+@api.get("/patients/{patient_id}/conversations", response={200: list[ConversationSummary], **ERRORS},
+         tags=["patients"])
+def patient_conversations(request, patient_id: int):
+    """The patient's conversations you may see, newest first."""
+    viewer = _viewer(request)
+    patient = access.get_patient(viewer, patient_id)
+    rows = access.conversations(viewer).filter(patient=patient).order_by("-created_at")[:50]
+    return [{"id": c.pk, "status": c.status, "channel": c.channel,
+             "department_name": directory.department_name(viewer.practice_id, c.department_id),
+             "topic_name": directory.topic_name(viewer.practice_id, c.topic_id), "disposition": c.disposition,
+             "created_at": c.created_at, "resolved_at": c.resolved_at} for c in rows]
+
+
+@api.get("/directory", response={200: DirectoryOut, **ERRORS}, tags=["console"])
+def practice_directory(request):
+    """Departments (with how many wait in each), topics and staff (with
+    presence and load): what the console's transfer and filter menus show."""
+    viewer = _viewer(request)
+    waiting = queue.waiting_counts(viewer.practice_id)
+    departments = [{"id": d.pk, "name": d.name, "slug": d.slug, "is_clinical": d.is_clinical,
+                    "waiting": waiting.get(d.pk, 0)}
+                   for d in Department.objects.in_practice(viewer.practice_id)]
+    topics = list(Topic.objects.in_practice(viewer.practice_id).values("id", "name", "department_id"))
+    loads = dict(Conversation.objects.in_practice(viewer.practice_id).filter(status=Conversation.Status.ASSIGNED)
+                 .values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
+    staff = []
+    for profile in (AgentProfile.objects.in_practice(viewer.practice_id).select_related("user")
+                    .prefetch_related("departments").exclude(role=AgentProfile.Role.INTEGRATION)
+                    .filter(user__is_active=True).order_by("user__first_name", "user__username")):
+        staff.append({"user_id": profile.user_id, "name": profile.display_name, "role": profile.role,
+                      "presence": profile.presence, "department_ids": [d.pk for d in profile.departments.all()],
+                      "capacity": profile.capacity, "load": loads.get(profile.user_id, 0)})
+    name = Practice.objects.values_list("name", flat=True).get(pk=viewer.practice_id)
+    return {"practice_name": name, "departments": departments, "topics": topics, "staff": staff}
+
+
+@api.put("/me/presence", response={200: dict, **ERRORS}, tags=["console"])
+def set_my_presence(request, body: PresenceIn):
+    viewer = _viewer(request)
+    # Automatic changes must not override a deliberate one: idle turns only
+    # "available" into "away", and coming back undoes only that.
+    only_if = {"idle": ("available",), "back": ("away",)}.get(body.reason, ())
+    profile = presence.set_presence(viewer.user_id, body.presence, reason=body.reason, only_if=only_if)
+    return {"presence": profile.presence}

@@ -13,9 +13,21 @@ from hub.actions import timeline
 from hub.demo.staff import STAFF
 from hub.actions.ingest import InboundEvent, ingest
 from hub.lib import clock
-from hub.models import AgentProfile, Conversation, Department, Event, PhoneNumber, Practice, Topic
+from hub.models import AgentProfile, CannedResponse, Conversation, Department, Event, PhoneNumber, Practice, Topic
 
 PRACTICE_SLUG = "riverside"
+
+CANNED = [
+    ("hello", "Greeting", "Hi {patient_first_name}, this is {agent_name} at {practice_name}. How can I help?", None),
+    ("hours", "Opening hours", "{practice_name} is open Monday to Friday, 8am to 6pm. "
+     "For anything urgent after hours, call our main line and press 4 for the nurse line.", None),
+    ("verify", "Verify identity", "Before I look at your records, could you confirm your date of birth?", None),
+    ("emergency", "Emergency", "If this is a medical emergency, please call 911 now.", None),
+    ("slots", "Offer appointment times", "I have openings on {patient_first_name}'s preferred days. "
+     "Would Tuesday at 9:00 or Thursday at 2:30 work?", "scheduling"),
+    ("payplan", "Payment plan", "We can split your balance into monthly payments with no interest. "
+     "Would you like me to set that up?", "billing"),
+]
 
 DEPARTMENTS = [
     # name, slug, ivr digit, clinical, topics
@@ -55,6 +67,9 @@ def _practice() -> Practice:
             Topic.objects.create(practice=practice, department=dept, name=tname, slug=tslug, position=tpos)
     practice.default_department = departments["scheduling"]
     practice.save(update_fields=["default_department"])
+    for shortcut, title, body, dept in CANNED:
+        CannedResponse.objects.create(practice=practice, shortcut=shortcut, title=title, body=body,
+                                      department=departments.get(dept))
 
     User = get_user_model()
     for username, first, last, role, dept_slugs, password in STAFF:

@@ -62,6 +62,43 @@ class PresenceOut(BaseModel):
     changed_at: datetime | None
 
 
+class PatientEventOut(BaseModel):
+    """What a patient sees of a timeline event in the chat widget: their
+    messages and the practice's replies, never notes or internal lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    conversation_id: int
+    seq: int
+    direction: Literal["in", "out"]
+    channel: str
+    body: str
+    created_at: datetime
+    agent_name: str | None
+    attachments: list[dict[str, Any]]
+    status: str
+
+
+def patient_visible(event) -> bool:
+    return event.kind == "message" and event.direction in ("in", "out")
+
+
+def patient_event_out(event) -> PatientEventOut:
+    agent = None
+    if event.direction == "out" and event.author_id:
+        # First name only: the patient knows who answers, not their account.
+        full = _event_author_name(event) or ""
+        agent = full.split(" ")[0] or None
+    return PatientEventOut(
+        id=event.pk, conversation_id=event.conversation_id, seq=event.seq, direction=event.direction,
+        channel=event.channel, body=event.body, created_at=event.created_at, agent_name=agent,
+        attachments=[{"content_type": a.get("content_type", ""), "filename": a.get("filename", ""),
+                      "status": a.get("status", "")} for a in (event.data or {}).get("attachments", [])],
+        status=event.delivery_status or "delivered",
+    )
+
+
 STREAM_TYPES: dict[str, type[BaseModel]] = {
     "event.created": EventOut,
     "event.updated": EventOut,

@@ -209,3 +209,31 @@ def broadcast(group: str, message: dict) -> None:
         async_to_sync(get_channel_layer().group_send)(group, message)
     except Exception:
         log.warning("ephemeral broadcast failed", exc_info=True)
+
+
+def patient_group(patient_id: int) -> str:
+    """Where a patient's chat widget listens. Its messages carry the event's
+    per-conversation `seq`; the widget replays from the Event table, so the
+    group needs no stored entries of its own."""
+    return f"patient.{patient_id}"
+
+
+def publish_to_patient(patient_id: int, events: list) -> None:
+    """After commit, send the patient-visible events to their widget. Must
+    run inside `transaction.atomic`."""
+    from hub.lib.event_types import patient_event_out, patient_visible
+
+    visible = [patient_event_out(e).model_dump(mode="json") for e in events if patient_visible(e)]
+    if not visible:
+        return
+    message = {"type": "patient.events", "events": visible}
+    transaction.on_commit(lambda: broadcast(patient_group(patient_id), message))
+
+
+def notify_patient(patient_id: int, message: dict) -> None:
+    """After commit (or at once outside a transaction), an ephemeral notice to
+    the patient's widget: typing, read receipts."""
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: broadcast(patient_group(patient_id), message))
+    else:
+        broadcast(patient_group(patient_id), message)

@@ -2,6 +2,7 @@ from hub.models.agents import AgentProfile
 from hub.models.api_tokens import ApiToken
 from hub.models.attachments import Attachment
 from hub.models.audit import AuditEntry
+from hub.models.canned_responses import CannedResponse
 from hub.models.consents import ConsentChange
 from hub.models.contact_points import ContactPoint
 from hub.models.conversations import Conversation
@@ -11,6 +12,7 @@ from hub.models.events import Event
 from hub.models.patients import Patient
 from hub.models.phone_numbers import PhoneNumber
 from hub.models.practices import Practice
+from hub.models.presence import PresenceChange
 from hub.models.streams import StreamCounter, StreamEntry
 from hub.models.topics import Topic
 
@@ -19,6 +21,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "CannedResponse",
     "ConsentChange",
     "ContactPoint",
     "Conversation",
@@ -28,6 +31,7 @@ __all__ = [
     "Patient",
     "PhoneNumber",
     "Practice",
+    "PresenceChange",
     "StreamCounter",
     "StreamEntry",
     "Topic",

@@ -44,6 +44,7 @@ class Conversation(PracticeScoped):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
+    agent_read_seq = models.PositiveIntegerField(default=0, help_text="Staff have seen the thread up to here.")
 
     class Meta:
         constraints = [

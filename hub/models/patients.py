@@ -7,6 +7,9 @@ class Patient(PracticeScoped):
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
     date_of_birth = models.DateField(null=True, blank=True)
+    # Set when the patient first chats on the website: only such patients
+    # have a widget to send their thread to (saves a broadcast per event).
+    web_chat = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,6 +34,14 @@ class Practice(models.Model):
     default_department = models.ForeignKey(
         "hub.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    chat_reply_expectation = models.CharField(
+        max_length=200, default="We usually reply within a few minutes.",
+        help_text="What the chat widget promises while agents are available.",
+    )
+    chat_offline_expectation = models.CharField(
+        max_length=200, default="Our team is away right now. We'll reply within one business day.",
+        help_text="What the chat widget says when no agent is available.",
+    )
     reopen_window_minutes = models.PositiveIntegerField(
         default=10,
         help_text="A patient writing again within this many minutes of resolution reopens the same conversation.",

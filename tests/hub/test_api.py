@@ -112,7 +112,7 @@ def test_patient_read_writes_an_audit_row(world, api):
     patient_id = inbound(world.practice).event.patient_id
     response = api("get", f"/patients/{patient_id}")
     assert response.status_code == 200
-    assert response.json()["contact_points"] == [{"kind": "phone", "address": "+15555550101"}]
+    assert response.json()["contact_points"] == [{"kind": "phone", "address": "+15555550101", "sms_opted_out": False}]
     assert AuditEntry.objects.filter(action="patient.viewed", object_id=str(patient_id)).count() == 1
 
 

@@ -1,0 +1,1 @@
+"""The website chat widget: one script tag on the practice's site."""

@@ -1,0 +1,64 @@
+"""Staff presence: available, busy, away, offline. Every change is kept
+(time in each state is a KPI) and published on the practice's stream."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from hub.actions.errors import InvalidInput
+from hub.lib import clock
+from hub.lib.event_types import PresenceOut
+from hub.lib.events import practice_stream, publish
+from hub.models import AgentProfile, PresenceChange
+
+
+def presence_out(profile: AgentProfile) -> PresenceOut:
+    return PresenceOut(user_id=profile.user_id, name=profile.display_name, presence=profile.presence,
+                       changed_at=profile.presence_changed_at)
+
+
+def set_presence(user_id: int, presence: str, *, reason: str = "manual", only_if: tuple[str, ...] = ()) -> AgentProfile:
+    """Change someone's presence. `only_if` applies the change only from
+    those states (auto-away must not override a deliberate "busy")."""
+    if presence not in AgentProfile.Presence.values:
+        raise InvalidInput("Presence is available, busy, away or offline.", code="bad_presence")
+    with transaction.atomic():
+        profile = AgentProfile.objects.select_for_update().select_related("user").get(user_id=user_id)
+        if profile.presence == presence or (only_if and profile.presence not in only_if):
+            return profile
+        now = clock.now()
+        profile.presence, profile.presence_changed_at = presence, now
+        profile.save(update_fields=["presence", "presence_changed_at"])
+        PresenceChange.objects.create(practice_id=profile.practice_id, user_id=user_id, presence=presence,
+                                      reason=reason[:32], at=now)
+        publish(([practice_stream(profile.practice_id)], "presence.updated", presence_out(profile)))
+    return profile
+
+
+def alive_key(user_id: int) -> str:
+    return f"presence:alive:{user_id}"
+
+
+def mark_alive(user_id: int, seconds: float) -> None:
+    """A console socket of this person is open (refreshed by its heartbeats,
+    in Redis so that every server process sees it)."""
+    from django.core.cache import cache
+
+    cache.set(alive_key(user_id), 1, timeout=int(seconds) + 1)
+
+
+def signed_in(user_id: int, heartbeat: float) -> None:
+    mark_alive(user_id, heartbeat * 3)
+    set_presence(user_id, AgentProfile.Presence.AVAILABLE, reason="signed in",
+                 only_if=(AgentProfile.Presence.OFFLINE,))
+
+
+def offline_if_gone(user_id: int) -> None:
+    """After a socket closed: offline, unless another tab or a reconnect
+    kept the person alive."""
+    from django.core.cache import cache
+
+    if cache.get(alive_key(user_id)) is None:
+        set_presence(user_id, AgentProfile.Presence.OFFLINE, reason="disconnected",
+                     only_if=(AgentProfile.Presence.AVAILABLE, AgentProfile.Presence.BUSY,
+                              AgentProfile.Presence.AWAY))

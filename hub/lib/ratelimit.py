@@ -1,0 +1,24 @@
+"""Fixed-window rate limits kept in Redis (the cache), so every server
+process counts the same visitor and the same address together."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+
+def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
+    """Count one use of `key`; (allowed, seconds until the window resets)."""
+    bucket = int(time.time() // window)
+    full_key = f"rl:{key}:{bucket}"
+    if cache.add(full_key, 1, timeout=window + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(full_key)
+        except ValueError:  # expired between add and incr
+            cache.add(full_key, 1, timeout=window + 1)
+            count = 1
+    retry_after = int(window - (time.time() % window)) + 1
+    return count <= limit, retry_after
