@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test cluster bench-latency lint clean
+.PHONY: run test browser-deps cluster bench-latency lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/python -m hub.devtools.run
 
-test: $(VENV)/.test-deps
-	$(BIN)/python -m pytest
+# The browser tests drive Debian's Chromium (Playwright's own browser
+# download does not work on these machines) and run in their own pytest
+# process: Playwright's event loop and pytest-asyncio's do not mix.
+test: $(VENV)/.test-deps browser-deps
+	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m browser tests/browser
+
+browser-deps:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 bench-latency: $(VENV)/.test-deps
 	$(BIN)/python bench/latency.py

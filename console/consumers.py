@@ -11,16 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from hub.actions import presence
 from hub.lib import access, clock, replay
+from hub.tasks import check_presence
 from hub.lib.events import group_for
 from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
 
 log = logging.getLogger(__name__)
+
+
+def _agent_typing(viewer: access.Viewer, conversation_id: int) -> None:
+    from hub.lib.events import notify_patient
+
+    try:
+        conversation = access.get_conversation(viewer, conversation_id)
+    except access.NotVisible:
+        return
+    if conversation.patient.web_chat:
+        notify_patient(conversation.patient_id, {"type": "patient.typing", "name": viewer.display_name.split(" ")[0]})
 
 
 def _viewer_with_streams(user) -> access.Viewer | None:
@@ -50,11 +64,18 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._join()
         await self.accept()
+        await database_sync_to_async(presence.signed_in)(self.viewer.user_id, settings.HEARTBEAT_SECONDS)
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
 
     async def disconnect(self, code):
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
+        if self.viewer is not None:
+            try:
+                await database_sync_to_async(check_presence.apply_async)(
+                    (self.viewer.user_id,), countdown=settings.HEARTBEAT_SECONDS * 3 + 2)
+            except Exception:
+                log.warning("could not schedule the presence check", exc_info=True)
         for stream in self.joined:
             try:
                 await self.channel_layer.group_discard(group_for(stream), self.channel_name)
@@ -76,6 +97,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
             await self._hello(content.get("cursors", {}))
+        elif kind == "typing":
+            await self._typing(content.get("conversation_id"))
         elif kind == "ping":
             await self.send_json({"type": "pong", "ts": clock.now().isoformat()})
         else:
@@ -127,7 +150,20 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                 if heads[stream] > self.cursors[stream]:
                     await self._replay(stream, heads[stream])
 
+    async def _typing(self, conversation_id) -> None:
+        """The agent is typing: tell the patient's widget (at most every 3 s)."""
+        now = time.monotonic()
+        if not isinstance(conversation_id, int) or now - getattr(self, "last_typing", 0.0) < 3.0:
+            return
+        self.last_typing = now
+        await database_sync_to_async(_agent_typing)(self.viewer, conversation_id)
+
     # --- server -> client -----------------------------------------------------
+
+    async def typing_notice(self, message):
+        """A patient is typing (ephemeral: no sequence, no replay)."""
+        await self.send_json({"type": "typing", "conversation_id": message["conversation_id"],
+                              "who": message.get("who", "patient")})
 
     async def stream_batch(self, message):
         """What one transaction published on one stream, in sequence order."""
@@ -184,6 +220,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def _beat(self) -> None:
         streams = self.viewer.streams
         heads = await database_sync_to_async(replay.heads)(streams)
+        await database_sync_to_async(presence.mark_alive)(self.viewer.user_id, settings.HEARTBEAT_SECONDS * 3)
         # Re-joining is idempotent and restores membership lost with a Redis
         # restart; catching up from the heads repairs any dropped message.
         for stream in streams:

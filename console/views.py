@@ -1,14 +1,14 @@
 """The agent console's pages. The page carries a snapshot of the queue and
 the stream positions it was taken at; the socket replays from there."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseForbidden
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from hub.lib import access, audit, replay
-from hub.lib.event_types import conversation_out
-from hub.models import Attachment, Conversation
+from hub.lib import access, audit, queue, replay
+from hub.models import Attachment
 
 
 def _no_profile(request):
@@ -25,20 +25,15 @@ def home(request):
     # Heads first: anything published after this point is replayed by the
     # socket, so the snapshot can only be newer than the cursors, never older.
     heads = replay.heads(viewer.streams)
-    queue = (
-        access.conversations(viewer)
-        .exclude(status=Conversation.Status.RESOLVED)
-        .select_related("patient", "department", "assignee", "topic")
-        .order_by("-priority", "waiting_since", "pk")[:500]
-    )
-    return render(request, "console/home.html", {
-        "viewer": viewer,
-        "boot": {
-            "user": {"id": viewer.user_id, "name": viewer.display_name, "role": viewer.role},
-            "cursors": heads,
-            "conversations": [conversation_out(c).model_dump(mode="json") for c in queue],
-        },
-    })
+    boot = {
+        "user": {"id": viewer.user_id, "name": viewer.display_name, "role": viewer.role,
+                 "department_ids": sorted(viewer.department_ids)},
+        "cursors": heads,
+        "conversations": queue.open_conversations(viewer),
+        "heartbeat": settings.HEARTBEAT_SECONDS,
+        "idle_minutes": settings.CONSOLE_IDLE_MINUTES,
+    }
+    return render(request, "console/home.html", {"viewer": viewer, "boot": boot})
 
 
 @login_required
