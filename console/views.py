@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from hub.lib import access, audit, queue, replay
-from hub.models import Attachment
+from hub.models import AgentProfile, Attachment
 
 
 def _no_profile(request):
@@ -25,9 +25,11 @@ def home(request):
     # Heads first: anything published after this point is replayed by the
     # socket, so the snapshot can only be newer than the cursors, never older.
     heads = replay.heads(viewer.streams)
+    profile = AgentProfile.objects.select_related("practice").get(user_id=viewer.user_id)
     boot = {
         "user": {"id": viewer.user_id, "name": viewer.display_name, "role": viewer.role,
-                 "department_ids": sorted(viewer.department_ids)},
+                 "department_ids": sorted(viewer.department_ids), "presence": profile.presence},
+        "practice_name": profile.practice.name,
         "cursors": heads,
         "conversations": queue.open_conversations(viewer),
         "heartbeat": settings.HEARTBEAT_SECONDS,

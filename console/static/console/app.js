@@ -1,162 +1,308 @@
-// The agent console page: queue and thread, kept live by the stream.
+// The agent console: wires the page's snapshot, the realtime stream and the
+// views together. Each view lives in its own module; this one only routes
+// data between them.
+
+import { ConversationActions } from "./actions.js";
+import { Composer } from "./composer.js";
+import { openDialog } from "./dialog.js";
+import { Directory } from "./directory.js";
+import { byId } from "./dom.js";
+import { waitLabel } from "./format.js";
+import { Notices } from "./notices.js";
+import { PatientPanel } from "./patient-panel.js";
+import { PresenceControl } from "./presence.js";
+import { QueueView } from "./queue-view.js";
+import { ResolveDialog } from "./resolve-dialog.js";
+import { installShortcuts } from "./shortcuts.js";
+import { SnoozeDialog } from "./snooze-dialog.js";
+import { ConversationStore } from "./store.js";
 import { Stream } from "./stream.js";
+import { ThreadView } from "./thread-view.js";
+import { TransferDialog } from "./transfer-dialog.js";
 
-const boot = JSON.parse(document.getElementById("console-boot").textContent);
-const conversations = new Map(boot.conversations.map((c) => [c.id, c]));
-let current = null; // id of the open conversation
-const shown = new Set(); // event ids on the open timeline
+const boot = JSON.parse(byId("console-boot").textContent);
+const me = boot.user;
 
-const $ = (id) => document.getElementById(id);
-const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
+const notices = new Notices(byId("notices"), byId("announcer"));
+const directory = new Directory();
+const store = new ConversationStore({ userId: me.id, departmentIds: me.department_ids });
+store.load(boot.conversations);
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k.startsWith("data-")) node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  for (const child of children) node.append(child); // text nodes only: never HTML
-  return node;
-}
-
-function waitLabel(since) {
-  if (!since) return "";
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}
-
-function renderQueue() {
-  const open = [...conversations.values()].filter((c) => c.status !== "resolved");
-  open.sort((a, b) => b.priority - a.priority || (Date.parse(a.waiting_since || a.created_at) - Date.parse(b.waiting_since || b.created_at)) || a.id - b.id);
-  const list = $("queue");
-  list.replaceChildren(...open.map((c) => {
-    const item = el("li", { class: "queue-item" + (c.id === current ? " active" : ""), "data-id": String(c.id) },
-      el("button", { type: "button", class: "queue-open" },
-        el("span", { class: `channel channel-${c.channel}` }, c.channel),
-        el("span", { class: "name" }, c.patient_name),
-        el("span", { class: "dept" }, c.department_name),
-        el("span", { class: "status" }, c.status === "assigned" && c.assignee_name ? `with ${c.assignee_name}` : c.status),
-        el("span", { class: "wait", "data-since": c.waiting_since || "" }, waitLabel(c.waiting_since))));
-    item.querySelector("button").addEventListener("click", () => openConversation(c.id));
-    return item;
-  }));
-  $("queue-count").textContent = `(${open.length})`;
-}
-
-const TICKS = { pending: "◷ sending", queued: "✓ queued", sending: "✓ sending", sent: "✓ sent", delivered: "✓✓ delivered", read: "✓✓ read", undelivered: "⚠ not delivered", failed: "⚠ failed" };
-
-function deliveryText(e) {
-  const label = TICKS[e.delivery_status] || e.delivery_status;
-  return e.delivery_error ? `${label}: ${e.delivery_error}` : label;
-}
-
-function attachmentsNode(e) {
-  const items = (e.data && e.data.attachments) || [];
-  if (!items.length) return null;
-  const box = el("div", { class: "attachments" });
-  for (const a of items) {
-    if (a.status === "stored" && a.content_type.startsWith("image/")) {
-      const link = el("a", { href: `/console/attachments/${a.id}`, target: "_blank", rel: "noopener" });
-      link.append(el("img", { src: `/console/attachments/${a.id}`, alt: a.filename || "Picture from the patient", loading: "lazy" }));
-      box.append(link);
-    } else if (a.status === "stored") {
-      box.append(el("a", { href: `/console/attachments/${a.id}`, target: "_blank", rel: "noopener", class: "file" }, `📄 ${a.filename || "Document"} (PDF)`));
-    } else if (a.status === "pending") {
-      box.append(el("span", { class: "file pending" }, "Attachment arriving…"));
-    } else {
-      box.append(el("span", { class: "file rejected" }, `Attachment not shown: ${a.reason || a.status}`));
-    }
-  }
-  return box;
-}
-
-function renderEvent(e) {
-  const existing = document.querySelector(`[data-event="${e.id}"]`);
-  if (existing) {
-    const delivery = existing.querySelector(".delivery");
-    if (delivery) {
-      delivery.textContent = deliveryText(e);
-      delivery.dataset.status = e.delivery_status;
-    }
-    const old = existing.querySelector(".attachments");
-    const fresh = attachmentsNode(e);
-    if (old) old.remove();
-    if (fresh) existing.querySelector(".body").after(fresh);
-    return;
-  }
-  shown.add(e.id);
-  const who = e.direction === "in" ? "Patient" : e.author_name || (e.data && e.data.automatic ? "Automatic reply" : "Hub");
-  const item = el("li", { class: `ev ev-${e.kind} ev-${e.direction}`, "data-event": String(e.id) },
-    el("div", { class: "meta" }, `${who} · ${e.channel} · ${new Date(e.created_at).toLocaleTimeString()}`),
-    el("div", { class: "body" }, e.body));
-  const files = attachmentsNode(e);
-  if (files) item.append(files);
-  if (e.direction === "out") item.append(el("div", { class: "delivery", "data-status": e.delivery_status }, deliveryText(e)));
-  $("timeline").append(item);
-  item.scrollIntoView({ block: "end" });
-}
-
-async function openConversation(id) {
-  current = id;
-  shown.clear();
-  $("timeline").replaceChildren();
-  const response = await fetch(`/api/v1/conversations/${id}?limit=100`, { headers: { Accept: "application/json" } });
-  if (!response.ok) {
-    $("thread-title").textContent = "This conversation is not available.";
-    return;
-  }
-  const data = await response.json();
-  conversations.set(id, data.conversation);
-  $("thread-title").textContent = `${data.conversation.patient_name} · ${data.conversation.department_name}`;
-  data.events.forEach(renderEvent);
-  $("reply").hidden = false;
-  renderQueue();
-}
-
-$("reply").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const kind = ev.submitter?.value || "message";
-  const body = $("reply-body").value;
-  if (!body.trim() || current === null) return;
-  const response = await fetch(`/api/v1/conversations/${current}/${kind === "note" ? "notes" : "messages"}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
-    body: JSON.stringify({ body }),
-  });
-  const error = $("reply-error");
-  if (response.ok) {
-    $("reply-body").value = "";
-    error.hidden = true;
-    renderEvent(await response.json());
-  } else {
-    const data = await response.json().catch(() => ({}));
-    error.textContent = data.detail || "The message could not be sent.";
-    error.hidden = false;
-  }
-});
-
-const stateLabels = { connecting: "Connecting…", reconnecting: "Reconnecting…", live: "Live", down: "Offline", "signed-out": "Signed out" };
 const stream = new Stream(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/console/`, {
   cursors: boot.cursors,
-  onState(state) {
-    $("stream-state").textContent = stateLabels[state] || state;
-    $("stream-state").dataset.state = state;
-    $("stream-down").hidden = state === "live" || state === "connecting";
-  },
-  onEvent(msg) {
-    if (msg.type === "conversation.updated") {
-      conversations.set(msg.payload.id, msg.payload);
-      renderQueue();
-    } else if ((msg.type === "event.created" || msg.type === "event.updated") && msg.payload.conversation_id === current) {
-      renderEvent(msg.payload);
-    }
-  },
-  onResync() {
-    window.location.reload();
+  heartbeat: boot.heartbeat,
+  onState: showStreamState,
+  onEvent: onStreamMessage,
+  onSignal: onStreamSignal,
+  onResync,
+});
+
+const queue = new QueueView({
+  store, directory, userId: me.id, departmentIds: me.department_ids,
+  onOpen: navigate,
+  onPickUp: (id) => actions.pickUp(id),
+});
+const thread = new ThreadView({ userId: me.id, follows: (c) => store.follows(c), onOpened, onAction: runAction });
+const composer = new Composer({
+  stream,
+  onSent(event) {
+    thread.applyEvent(event);
+    store.touch(event);
   },
 });
+const patientPanel = new PatientPanel({ onPatient: (patient) => composer.setPatient(patient) });
+const presence = new PresenceControl({ select: byId("presence"), idleMinutes: boot.idle_minutes, notices });
+const actions = new ConversationActions({
+  store, queue, notices, applyConversation,
+  isOpen: (id) => thread.id === id,
+  async afterPickUp(conversation) {
+    await navigate(conversation.id);
+    composer.focus(); // picked up to answer: straight to the reply box
+  },
+});
+const dialogs = {
+  transfer: new TransferDialog({ directory, userId: me.id, onDone: actionDone }),
+  snooze: new SnoozeDialog({ onDone: actionDone }),
+  resolve: new ResolveDialog({ directory, onDone: actionDone }),
+};
+
+// --- conversations --------------------------------------------------------
+
+/** A new snapshot, from the stream or an action's answer: every view that shows it. */
+function applyConversation(c) {
+  const before = thread.conversation;
+  store.upsert(c);
+  if (thread.id === c.id) {
+    thread.applyConversation(c);
+    composer.setConversation(thread.workable);
+    if (before && before.status !== c.status && thread.workable) patientPanel.refresh(c.id);
+  }
+}
+
+function actionDone(conversation, message) {
+  applyConversation(conversation);
+  notices.show(message, { tone: "success" });
+}
+
+function runAction(action, conversation) {
+  if (action === "pick-up") actions.pickUp(conversation.id);
+  else if (action === "reopen") actions.reopen(conversation.id);
+  else dialogs[action]?.open(conversation);
+}
+
+/** Shortcut for a header action: only when its button is offered. */
+function headerAction(action) {
+  const button = document.querySelector(`#thread-actions button[data-action="${action}"]`);
+  if (thread.conversation && button && !button.hidden && !byId("thread-actions").hidden) runAction(action, thread.conversation);
+}
+
+// --- navigation: #conversation/ID, so reloads and Back keep the open thread --
+
+function conversationFromHash() {
+  const match = /^#conversation\/(\d+)$/.exec(location.hash);
+  return match ? Number(match[1]) : null;
+}
+
+/** Open a conversation and record it in the URL; resolves once it is shown. */
+function navigate(id) {
+  const hash = `#conversation/${id}`;
+  if (location.hash !== hash) location.hash = hash; // its hashchange finds it already opening
+  return openConversation(id);
+}
+
+function openConversation(id) {
+  queue.setActive(id);
+  store.markUnread(id, false);
+  return thread.open(id);
+}
+
+function onOpened(conversation, id) {
+  composer.setConversation(thread.workable);
+  if (conversation) {
+    patientPanel.show(conversation.patient_id, id);
+  } else {
+    patientPanel.clear();
+  }
+  updateTitle();
+}
+
+window.addEventListener("hashchange", () => {
+  const id = conversationFromHash();
+  if (id !== null) openConversation(id);
+});
+
+// --- the stream -------------------------------------------------------------
+
+function onStreamMessage(msg) {
+  const payload = msg.payload;
+  switch (msg.type) {
+    case "conversation.updated": {
+      const before = store.get(payload.id);
+      applyConversation(payload);
+      announceConversation(before, payload);
+      break;
+    }
+    case "event.created":
+      store.touch(payload);
+      thread.applyEvent(payload);
+      announceEvent(payload);
+      // Consent changed (STOP/START): the patient panel's badges must follow.
+      if (payload.conversation_id === thread.id && payload.data?.consent) patientPanel.refresh(thread.id);
+      break;
+    case "event.updated":
+      thread.applyEvent(payload);
+      break;
+    case "presence.updated":
+      directory.applyPresence(payload);
+      if (payload.user_id === me.id) presence.setKnown(payload.presence);
+      break;
+    default:
+      break;
+  }
+}
+
+function announceConversation(before, c) {
+  if (!store.get(c.id)) return; // not (or no longer) in our queue
+  if (!before && c.status === "queued") {
+    notices.announce(`New conversation waiting: ${c.patient_name}, ${c.department_name}.`);
+  } else if (c.assignee_id === me.id && before && before.assignee_id !== me.id && !actions.pickingUp.has(c.id)) {
+    notices.show(`${c.patient_name} was assigned to you.`);
+  }
+}
+
+function announceEvent(e) {
+  if (e.direction !== "in" || (e.kind !== "message" && e.kind !== "call")) return;
+  const c = store.get(e.conversation_id) || (thread.id === e.conversation_id ? thread.conversation : null);
+  const name = c?.patient_name || "A patient";
+  if (thread.id === e.conversation_id) {
+    const text = e.body.length > 160 ? `${e.body.slice(0, 160)}…` : e.body;
+    notices.announce(`New message from ${name}: ${text}`);
+  } else {
+    store.markUnread(e.conversation_id, true);
+    if (c?.assignee_id === me.id) notices.announce(`New message from ${name}.`);
+  }
+}
+
+function onStreamSignal(msg) {
+  if (msg.type === "typing" && msg.who === "patient" && msg.conversation_id === thread.id) thread.showTyping();
+}
+
+let reloadTimer = null;
+function onResync(streamName) {
+  if (streamName.startsWith("practice.")) {
+    directory.refresh().catch(() => {}); // only presence lives there
+    return;
+  }
+  // The server cannot replay what we missed: start again from a fresh
+  // snapshot. Drafts (sessionStorage) and the open thread (#hash) survive.
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => location.reload(), 300);
+}
+
+const STREAM_VIEWS = {
+  connecting: ["connecting", "Connecting…"],
+  live: ["live", "Live"],
+  down: ["reconnecting", "Reconnecting…"],
+  reconnecting: ["reconnecting", "Reconnecting…"],
+  "signed-out": ["offline", "Signed out"],
+  forbidden: ["offline", "Offline"],
+};
+let streamState = "connecting";
+
+function showStreamState(state) {
+  streamState = state;
+  let [key, label] = STREAM_VIEWS[state] || ["offline", "Offline"];
+  if (key !== "live" && !navigator.onLine) [key, label] = ["offline", "Offline"];
+  const pill = byId("stream-state");
+  pill.dataset.state = key;
+  pill.textContent = label;
+  const banner = byId("stream-down");
+  banner.hidden = key === "live" || key === "connecting";
+  banner.textContent = state === "forbidden"
+    ? "Live updates are off: this account cannot use the console from here. Reload, or ask a practice admin."
+    : !navigator.onLine
+      ? "You are offline. Live updates resume when the connection is back."
+      : "Live updates are interrupted. Reconnecting… The queue may be out of date until then.";
+}
+
+window.addEventListener("online", () => {
+  showStreamState(streamState);
+  stream.reconnectNow();
+});
+window.addEventListener("offline", () => showStreamState(streamState));
+
+// --- page chrome --------------------------------------------------------------
+
+// Wait clocks tick for what is on screen only (at most a few hundred nodes).
+setInterval(() => {
+  const now = Date.now();
+  for (const node of document.querySelectorAll("[data-wait-since]")) node.textContent = waitLabel(node.dataset.waitSince, now);
+}, 1000);
+
+// The tab title counts who is waiting, so a background tab still says so.
+let titleFrame = 0;
+function updateTitle() {
+  if (titleFrame) return;
+  titleFrame = requestAnimationFrame(() => {
+    titleFrame = 0;
+    const waiting = store.count("waiting");
+    const base = thread.conversation ? `${thread.conversation.patient_name} · Hub console` : "Queue · Hub console";
+    document.title = waiting ? `(${waiting.toLocaleString()}) ${base}` : base;
+  });
+}
+store.addEventListener("change", updateTitle);
+
+// The skip link lands on the queue's current row without replacing the
+// #conversation/ID in the address (which reloads reopen).
+document.querySelector(".skip-link").addEventListener("click", (e) => {
+  e.preventDefault();
+  if (queue.shownIds.length) queue.focusRow(queue.shownIds.includes(queue.selectedId) ? queue.selectedId : queue.shownIds[0]);
+  else byId("queue-panel").focus();
+});
+
+byId("help-open").addEventListener("click", () => openDialog(byId("help-dialog"), { focus: byId("help-dialog").querySelector("[data-close]") }));
+
+installShortcuts({
+  next: () => queue.moveSelection(1),
+  previous: () => queue.moveSelection(-1),
+  open: () => { if (queue.selectedId !== null) navigate(queue.selectedId); },
+  "pick-up": () => {
+    // In the queue, p means the row under the cursor; elsewhere, the open conversation.
+    const inQueue = Boolean(document.activeElement?.closest?.("#queue"));
+    const rowId = queue.selectedId !== null && store.get(queue.selectedId)?.status === "queued" ? queue.selectedId : null;
+    const openId = thread.workable?.status === "queued" ? thread.workable.id : null;
+    const id = inQueue ? rowId ?? openId : openId ?? rowId;
+    if (id !== null) actions.pickUp(id);
+  },
+  reply: () => composer.focus(),
+  note: () => composer.toggleNote(),
+  canned: () => composer.openCanned(),
+  transfer: () => headerAction("transfer"),
+  snooze: () => headerAction("snooze"),
+  resolve: () => headerAction("resolve"),
+  reopen: () => headerAction("reopen"),
+});
+
+// Esc in the reply box (nothing else open) leaves it, so single-key shortcuts work again.
+byId("reply-body").addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !e.defaultPrevented) thread.focusTitle();
+});
+
+// --- start --------------------------------------------------------------------
+
+// The page carries both, so nothing waits for the directory to show them.
+if (boot.practice_name) byId("practice-name").textContent = boot.practice_name;
+if (boot.user.presence) presence.setKnown(boot.user.presence);
+
+directory.refresh().then((data) => {
+  byId("practice-name").textContent = data.practice_name;
+  const mine = directory.staffMember(me.id);
+  if (mine) presence.setKnown(mine.presence);
+}).catch((err) => notices.show(`The practice directory could not be loaded: ${err.detail}`, { tone: "error" }));
+
+queue.render();
+presence.startIdleWatch();
 stream.connect();
-renderQueue();
-setInterval(() => document.querySelectorAll(".wait[data-since]").forEach((n) => { n.textContent = waitLabel(n.dataset.since); }), 1000);
-window.hubStream = stream;
+const initial = conversationFromHash();
+if (initial !== null) openConversation(initial);
+window.hubStream = stream; // for debugging and browser tests

@@ -1,0 +1,77 @@
+// The REST API (docs/api.md) as small async functions. Session auth: writes
+// carry the CSRF token. Failures throw ApiError with the server's `detail`,
+// which is written for people and is shown to the agent as is.
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+function csrfToken() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+  if (cookie) return decodeURIComponent(cookie.slice("csrftoken=".length));
+  // Fallback: the sign-out form carries a token too (works even if the
+  // cookie is made HttpOnly later).
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+}
+
+async function request(method, path, { body, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method, headers, signal, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "The hub could not be reached. Check the connection and try again.");
+  }
+  const data = await response.json().catch(() => null);
+  if (response.status === 401) {
+    // The session ended (signed out in another tab, or expired).
+    window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash));
+    throw new ApiError(401, "unauthenticated", "Your session ended. Sign in again.");
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, data?.code || "error", data?.detail || `The hub answered ${response.status}.`);
+  }
+  return data;
+}
+
+const query = (params) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+};
+
+const conv = (id) => `/conversations/${encodeURIComponent(id)}`;
+
+export const getConversation = (id, { beforeSeq, limit = 50, signal } = {}) =>
+  request("GET", conv(id) + query({ limit, before_seq: beforeSeq }), { signal });
+export const sendMessage = (id, body, channel) => request("POST", `${conv(id)}/messages`, { body: { body, channel } });
+export const addNote = (id, body) => request("POST", `${conv(id)}/notes`, { body: { body } });
+export const pickUp = (id) => request("POST", `${conv(id)}/pick-up`, { body: {} });
+export const transfer = (id, { reason, departmentId, agentId }) => request("POST", `${conv(id)}/transfer`, {
+  body: departmentId ? { reason, department_id: departmentId } : { reason, agent_id: agentId },
+});
+export const snooze = (id, untilIso) => request("POST", `${conv(id)}/snooze`, { body: { until: untilIso } });
+export const resolve = (id, disposition, topicId) => request("POST", `${conv(id)}/resolve`, {
+  body: topicId ? { disposition, topic_id: topicId } : { disposition },
+});
+export const reopen = (id) => request("POST", `${conv(id)}/reopen`, { body: {} });
+export const cannedResponses = (id, q, { signal } = {}) =>
+  request("GET", `${conv(id)}/canned-responses` + query({ q }), { signal });
+
+export const getDirectory = () => request("GET", "/directory");
+export const getPatient = (id, { signal } = {}) => request("GET", `/patients/${encodeURIComponent(id)}`, { signal });
+export const getPatientConversations = (id, { signal } = {}) =>
+  request("GET", `/patients/${encodeURIComponent(id)}/conversations`, { signal });
+export const setPresence = (presence, reason = "manual") => request("PUT", "/me/presence", { body: { presence, reason } });
