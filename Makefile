@@ -29,10 +29,15 @@ test: $(VENV)/.test-deps browser-deps
 	$(BIN)/python -m pytest -m "not browser"
 	$(BIN)/python -m pytest -m browser tests/browser
 
-browser-deps:
+browser-deps: tests/browser/node_modules/.installed
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# axe-core, from npm, audits the chat widget's accessibility.
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
 
 bench-latency: $(VENV)/.test-deps
 	$(BIN)/python bench/latency.py

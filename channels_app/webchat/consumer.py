@@ -18,7 +18,7 @@ from django.conf import settings
 
 from channels_app.webchat import service, tokens
 from hub.lib import audit, ratelimit
-from hub.lib.events import group_for, patient_group
+from hub.lib.events import group_for, patient_group, practice_visitors_group
 from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED, origin_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.visitor = None
+        self.current_id = None
         self.practice = None
         self.sent: dict[int, int] = {}  # conversation id -> last seq sent
         self.last_typing = 0.0
@@ -63,10 +64,11 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.visitor is not None:
-            try:
-                await self.channel_layer.group_discard(patient_group(self.visitor.patient_id), self.channel_name)
-            except Exception:
-                pass
+            for group in (patient_group(self.visitor.patient_id), practice_visitors_group(self.practice.pk)):
+                try:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+                except Exception:
+                    pass  # membership expires by itself
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None or len(text_data) > 16_000:
@@ -99,6 +101,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def _welcome(self, token: str, extra: dict) -> None:
         await self.channel_layer.group_add(patient_group(self.visitor.patient_id), self.channel_name)
+        await self.channel_layer.group_add(practice_visitors_group(self.practice.pk), self.channel_name)
         availability = await database_sync_to_async(service.availability)(self.practice.pk)
         sms = await database_sync_to_async(service.masked_sms_number)(self.visitor)
         await self.send_json({"type": "welcome", "token": token, **availability, "sms_number": sms, **extra})
@@ -142,11 +145,13 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             allowed, retry = await database_sync_to_async(ratelimit.hit)(key, limit, window)
             if not allowed:
                 await self.send_json({"type": "error", "code": "rate_limited", "retry_after": retry,
+                                      "id": self.current_id,
                                       "detail": f"You're sending messages very fast. Please wait {retry} seconds."})
                 return True
         return False
 
     async def _message(self, content) -> None:
+        self.current_id = content.get("id")
         if await self._limited():
             return
         result = await database_sync_to_async(service.send)(
@@ -201,6 +206,10 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def patient_read(self, message):
         await self.send_json({"type": "read", "conversation_id": message["conversation_id"], "seq": message["seq"]})
+
+    async def availability_changed(self, message):
+        await self.send_json({"type": "availability", "agents_available": message["agents_available"],
+                              "expected_reply": message["expected_reply"]})
 
     async def patient_typing(self, message):
         await self.send_json({"type": "typing", "who": "agent", "name": message.get("name")})

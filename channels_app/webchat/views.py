@@ -25,20 +25,23 @@ log = logging.getLogger(__name__)
 UPLOADS_PER_VISITOR = (10, 300)
 
 
-@lru_cache(maxsize=2)
-def _script(compressed: bool) -> bytes:
-    path = finders.find("webchat/widget.js") or str(Path(settings.STATIC_ROOT) / "webchat" / "widget.js")
-    source = Path(path).read_bytes()
+def _script_path() -> Path:
+    return Path(finders.find("webchat/widget.js") or Path(settings.STATIC_ROOT) / "webchat" / "widget.js")
+
+
+@lru_cache(maxsize=4)
+def _script(compressed: bool, modified: float) -> bytes:
+    source = _script_path().read_bytes()
     return gzip.compress(source, 9) if compressed else source
 
 
 @require_GET
 def widget_js(request):
     """/widget.js: one file, no framework, nothing for the practice to build."""
-    compressed = "gzip" in request.headers.get("Accept-Encoding", "") and not settings.DEBUG
-    if settings.DEBUG:
-        _script.cache_clear()
-    response = HttpResponse(_script(compressed), content_type="text/javascript; charset=utf-8")
+    compressed = "gzip" in request.headers.get("Accept-Encoding", "")
+    # Keyed by the file's time, so a deploy serves the new script at once.
+    response = HttpResponse(_script(compressed, _script_path().stat().st_mtime),
+                            content_type="text/javascript; charset=utf-8")
     if compressed:
         response["Content-Encoding"] = "gzip"
     response["Cache-Control"] = "public, max-age=300"

@@ -53,7 +53,7 @@ def check(content: bytes, declared: str = "") -> str:
         raise Rejected("empty file")
     actual = sniff(content[:32])
     if actual is None or actual not in settings.ATTACHMENT_TYPES:
-        raise Rejected(f"type not accepted ({(declared or 'unknown')[:50]})")
+        raise Rejected("only pictures (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted")
     return actual
 
 

@@ -18,12 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from pydantic import BaseModel
 
-from hub.lib import clock
+from hub.lib import clock, layer_loop
 from hub.lib.event_types import STREAM_TYPES
 from hub.models import StreamEntry
 
@@ -184,7 +183,7 @@ def wire_batch(stream: str, entries: list[dict]) -> dict:
 
 def _send_after_commit(pending: list[_Pending]) -> None:
     try:
-        async_to_sync(_send)(pending)
+        layer_loop.run(_send, pending)
     except Exception:
         # The rows are committed and every console catches up from the
         # database at its next heartbeat, so a broken channel layer must not
@@ -206,7 +205,7 @@ def broadcast(group: str, message: dict) -> None:
     """Send an ephemeral message (typing, presence pings) with no sequence and
     no replay. Not for anything a client must not miss."""
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        layer_loop.run(get_channel_layer().group_send, group, message)
     except Exception:
         log.warning("ephemeral broadcast failed", exc_info=True)
 
@@ -220,14 +219,28 @@ def patient_group(patient_id: int) -> str:
 
 def publish_to_patient(patient_id: int, events: list) -> None:
     """After commit, send the patient-visible events to their widget. Must
-    run inside `transaction.atomic`."""
-    from hub.lib.event_types import patient_event_out, patient_visible
+    run inside `transaction.atomic`. The events are read back after commit:
+    what the same transaction added to them later (a file stored with its
+    message) goes out too."""
+    from hub.lib.event_types import patient_visible
 
-    visible = [patient_event_out(e).model_dump(mode="json") for e in events if patient_visible(e)]
-    if not visible:
-        return
-    message = {"type": "patient.events", "events": visible}
-    transaction.on_commit(lambda: broadcast(patient_group(patient_id), message))
+    ids = [e.pk for e in events if patient_visible(e)]
+    if ids:
+        transaction.on_commit(lambda: _send_to_patient(patient_id, ids))
+
+
+def _send_to_patient(patient_id: int, event_ids: list[int]) -> None:
+    from hub.lib.event_types import patient_event_out
+    from hub.models import Event
+
+    rows = Event.objects.filter(pk__in=event_ids).select_related("author").order_by("conversation_id", "seq")
+    message = {"type": "patient.events", "events": [patient_event_out(e).model_dump(mode="json") for e in rows]}
+    broadcast(patient_group(patient_id), message)
+
+
+def practice_visitors_group(practice_id: int) -> str:
+    """Every chat widget open on a practice's sites (availability changes)."""
+    return f"visitors.{practice_id}"
 
 
 def notify_patient(patient_id: int, message: dict) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.conf import settings
 
 from hub.lib.embedded_redis import free_port
 from tests.processes import ROOT, stop, test_database_url
@@ -91,7 +92,9 @@ def live_hub(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": database_url, "HUB_ENV": "test", "CELERY_TASK_ALWAYS_EAGER": "0",
            "CELERY_QUEUE": queue, "HEARTBEAT_SECONDS": "2", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "SMS_BACKEND": "sandbox", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "HUB_VAR_DIR": str(var),
-           "CHANNEL_LAYER_PREFIX": f"hubbrowser{port}", "LOG_LEVEL": "WARNING", "SANDBOX_SENT_AFTER": "0.2",
+           # The same channel layer as this test process, so that actions a
+           # test runs in-process reach the browsers' sockets.
+           "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX, "LOG_LEVEL": "WARNING", "SANDBOX_SENT_AFTER": "0.2",
            "SANDBOX_DELIVERED_AFTER": "0.6", "MEDIA_ROOT": str(var / "media")}
     hub = LiveHub(port=port, env=env)
     hub.start_web()

@@ -298,3 +298,43 @@ async def test_html_is_stored_and_sent_as_text():
 
 
 assert Practice
+
+
+async def test_an_uploaded_file_reaches_the_widget_with_its_attachment(settings, tmp_path):
+    from pathlib import Path
+
+    from channels_app.webchat import service
+
+    settings.MEDIA_ROOT = tmp_path
+    world = await create_world()
+    communicator = await widget(world.practice)
+    token = (await start(communicator))["token"]
+    visitor_id = tokens.verify(token, world.practice.pk)
+    visitor = await database_sync_to_async(service.visitor_for)(world.practice.pk, visitor_id)
+    png = (Path(__file__).resolve().parents[2] / "console/static/console/demo-card.png").read_bytes()
+    await database_sync_to_async(service.upload)(visitor, client_id="f" * 16, content=png, filename="rash.png",
+                                                 declared="image/png", caption="Rash on my arm")
+    event = await until(communicator, "event")
+    assert event["event"]["body"] == "Rash on my arm"
+    assert event["event"]["attachments"] == [{"content_type": "image/png", "filename": "rash.png", "status": "stored"}]
+
+
+async def test_open_widgets_hear_when_agents_become_available():
+    from hub.actions import presence
+
+    world = await create_world()
+    communicator = await widget(world.practice)
+    assert (await start(communicator))["agents_available"] is False
+    await database_sync_to_async(presence.set_presence)(world.alice.pk, "available")
+    changed = await until(communicator, "availability")
+    assert changed["agents_available"] is True
+
+
+async def test_a_rate_limited_message_names_its_id(monkeypatch):
+    world = await create_world()
+    communicator = await widget(world.practice)
+    await start(communicator)
+    monkeypatch.setattr(widget_consumer, "MESSAGES_PER_VISITOR", (0, 60))
+    client_id = await say(communicator, "too fast")
+    error = await until(communicator, "error")
+    assert error["code"] == "rate_limited" and error["id"] == client_id
