@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from hub.models import AgentProfile, ApiToken, AuditEntry, CannedResponse, ConsentChange, Department, PhoneNumber, Practice, Topic
+from hub.models import (
+    AgentProfile, ApiToken, AuditEntry, BusinessHours, CannedResponse, ConsentChange, Department, Holiday, PhoneNumber,
+    Practice, RedFlagPhrase, RoutingRule, SlaPolicy, Topic,
+)
 
 
 class PhoneNumberInline(admin.TabularInline):
@@ -30,11 +33,45 @@ class ConsentChangeAdmin(admin.ModelAdmin):
         return False
 
 
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "practice", "ivr_digit", "is_clinical", "position")
-    list_filter = ("practice",)
+    list_display = ("name", "practice", "ivr_digit", "is_clinical", "assignment", "position")
+    list_filter = ("practice", "assignment")
     prepopulated_fields = {"slug": ("name",)}
+    inlines = [BusinessHoursInline]
+    exclude = ("last_offered_to",)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "pattern", "department", "topic", "channels", "position", "active")
+    list_filter = ("practice", "department", "active")
+    list_editable = ("position", "active")
+
+
+@admin.register(RedFlagPhrase)
+class RedFlagPhraseAdmin(admin.ModelAdmin):
+    list_display = ("phrase", "category", "practice", "active")
+    list_filter = ("practice", "category", "active")
+    search_fields = ("phrase",)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name", "department", "practice")
+    list_filter = ("practice",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "department", "priority", "first_response_seconds", "next_response_seconds",
+                    "resolution_seconds", "business_hours_only")
+    list_filter = ("practice", "department")
 
 
 @admin.register(Topic)

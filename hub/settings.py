@@ -171,6 +171,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-outbound": {"task": "hub.tasks.sweep_outbound", "schedule": 30.0},
     "wake-snoozed": {"task": "hub.tasks.wake_snoozed", "schedule": 30.0},
+    # SLA deadlines fire from ETA tasks to the second; this sweep makes them
+    # fire at all if a task was lost, at most this late.
+    "sweep-sla": {"task": "hub.tasks.sweep_sla", "schedule": envfloat("SLA_SWEEP_SECONDS", 1.0)},
+    "sweep-offers": {"task": "hub.tasks.sweep_offers", "schedule": 5.0},
 }
 
 # --- Auth, sessions, security -----------------------------------------------

@@ -54,3 +54,75 @@ def wake_snoozed() -> int:
     from hub.actions import conversations
 
     return conversations.wake_due()
+
+
+@shared_task(acks_late=True)
+def fire_sla(clock_id: int) -> str | None:
+    import time
+
+    from hub.actions import sla
+
+    result = sla.fire(clock_id)
+    if result is None:
+        # A timer that wakes a hair early must not leave the firing to the
+        # sweep (a second later): wait out the remainder.
+        wait = sla.seconds_until_due(clock_id)
+        if wait is not None and 0 < wait < 2:
+            time.sleep(wait)
+            result = sla.fire(clock_id)
+    return result
+
+
+@shared_task
+def sweep_sla() -> int:
+    """Fire every SLA warning and breach whose ETA task did not (a worker
+    killed, the broker restarted). One sweep at a time, across workers."""
+    from django.core.cache import cache
+
+    from hub.actions import sla
+
+    if not cache.add("sweep-sla-running", 1, timeout=60):
+        return 0
+    try:
+        return sum(1 for clock_id in sla.due() if sla.fire(clock_id, skip_locked=True))
+    finally:
+        cache.delete("sweep-sla-running")
+
+
+@shared_task(acks_late=True)
+def expire_offer(offer_id: int) -> bool:
+    from hub.actions import assignment
+
+    return assignment.expire(offer_id)
+
+
+@shared_task(acks_late=True)
+def offer_conversation(conversation_id: int) -> None:
+    from hub.actions import assignment
+
+    assignment.offer_next(conversation_id)
+
+
+@shared_task(acks_late=True)
+def offer_backlog(user_id: int) -> int:
+    from hub.actions import assignment
+
+    return assignment.offer_backlog(user_id)
+
+
+@shared_task
+def sweep_offers() -> int:
+    """Expire offers whose time is up and offer what waits unoffered."""
+    from hub.actions import assignment
+
+    expired = sum(1 for offer_id in assignment.due_offers() if assignment.expire(offer_id))
+    for conversation_id in assignment.unoffered_waiting():
+        assignment.offer_next(conversation_id)
+    return expired
+
+
+@shared_task(acks_late=True)
+def after_hours_reply(conversation_id: int, channel: str) -> bool:
+    from hub.actions import after_hours
+
+    return after_hours.reply_if_closed(conversation_id, channel)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from hub.actions import timeline
+from hub.actions import assignment, sla, timeline
 from hub.actions.errors import Conflict, InvalidInput, NotFound
 from hub.lib import access, audit, clock, directory
 from hub.models import AgentProfile, Conversation, Department, Event, Topic
@@ -36,6 +36,18 @@ def _finish(viewer, conversation, events, before, *, action, via, ip, detail=Non
 def _require_staff(viewer: access.Viewer) -> None:
     if viewer.role == AgentProfile.Role.INTEGRATION:
         raise Conflict("Integration accounts do not work conversations.", code="not_an_agent")
+
+
+def _after_release(conversation: Conversation, released_from: int | None) -> None:
+    """After commit: a conversation back in a queue is offered on, and an
+    agent who just freed capacity is offered the backlog."""
+    from hub.tasks import offer_backlog
+
+    conversation_id, queued = conversation.pk, conversation.status == Conversation.Status.QUEUED
+    if queued:
+        transaction.on_commit(lambda: assignment.offer_next_later(conversation_id))
+    if released_from:
+        transaction.on_commit(lambda: offer_backlog.delay(released_from))
 
 
 def open_load(user_id: int) -> int:
@@ -68,6 +80,7 @@ def pick_up(viewer: access.Viewer, conversation_id: int, *, via: str = "console"
         conversation.snoozed_until = None
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Picked up by {viewer.display_name}",
                                        author=viewer.user, data={"assignee_id": viewer.user_id, "how": "pick_up"})
+        assignment.withdraw_for(conversation.pk)
         return _finish(viewer, conversation, [event], before, action="conversation.picked_up", via=via, ip=ip)
 
 
@@ -129,8 +142,11 @@ def transfer(viewer: access.Viewer, conversation_id: int, *, reason: str, depart
             data={"reason": reason, "from_department_id": old_department_id, "to_department_id": conversation.department_id,
                   "from_agent_id": old_assignee_id, "to_agent_id": conversation.assignee_id},
         )
-        return _finish(viewer, conversation, [event], before, action="conversation.transferred", via=via, ip=ip,
-                       detail={"to": target}, left_department_id=old_department_id)
+        assignment.withdraw_for(conversation.pk)
+        _finish(viewer, conversation, [event], before, action="conversation.transferred", via=via, ip=ip,
+                detail={"to": target}, left_department_id=old_department_id)
+        _after_release(conversation, old_assignee_id)
+        return conversation
 
 
 def assign(viewer: access.Viewer, conversation_id: int, agent_id: int, *, via: str = "console",
@@ -151,6 +167,7 @@ def assign(viewer: access.Viewer, conversation_id: int, agent_id: int, *, via: s
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT,
                                        f"Assigned to {profile.display_name} by {viewer.display_name}",
                                        author=viewer.user, data={"assignee_id": profile.user_id, "how": "assign"})
+        assignment.withdraw_for(conversation.pk)
         return _finish(viewer, conversation, [event], before, action="conversation.assigned", via=via, ip=ip)
 
 
@@ -177,6 +194,9 @@ def snooze(viewer: access.Viewer, conversation_id: int, until: datetime, *, via:
         conversation.snoozed_until = until
         event = timeline.system_notice(conversation, Event.Kind.STATUS, f"Snoozed by {viewer.display_name}",
                                        author=viewer.user, data={"snoozed_until": until.isoformat()})
+        sla.pause(conversation, now=now)
+        sla.sync(conversation)
+        assignment.withdraw_for(conversation.pk)
         return _finish(viewer, conversation, [event], before, action="conversation.snoozed", via=via, ip=ip)
 
 
@@ -197,6 +217,8 @@ def wake_due(limit: int = 500) -> int:
                                    else Conversation.Status.QUEUED)
             conversation.snoozed_until = None
             event = timeline.system_notice(conversation, Event.Kind.STATUS, "Snooze ended")
+            sla.resume(conversation)
+            sla.sync(conversation)
             conversation.save()
             timeline.publish_changes(conversation, [event], before=before)
             woken += 1
@@ -229,8 +251,14 @@ def resolve(viewer: access.Viewer, conversation_id: int, *, disposition: str = "
         text = DISPOSITIONS[disposition] + f" by {viewer.display_name}" + (f" · Topic: {topic}" if topic else "")
         event = timeline.system_notice(conversation, Event.Kind.STATUS, text, author=viewer.user, at=now,
                                        data={"disposition": disposition, "topic_id": conversation.topic_id})
-        return _finish(viewer, conversation, [event], before, action="conversation.resolved", via=via, ip=ip,
-                       detail={"disposition": disposition})
+        sla.stop(conversation, (sla.Kind.RESOLUTION,), met=True, now=now)
+        sla.stop(conversation, (sla.Kind.FIRST_RESPONSE, sla.Kind.NEXT_RESPONSE), met=False, now=now)
+        sla.sync(conversation)
+        assignment.withdraw_for(conversation.pk)
+        _finish(viewer, conversation, [event], before, action="conversation.resolved", via=via, ip=ip,
+                detail={"disposition": disposition})
+        _after_release(conversation, conversation.assignee_id)
+        return conversation
 
 
 def reopen(viewer: access.Viewer, conversation_id: int, *, via: str = "console", ip: str | None = None) -> Conversation:
@@ -249,6 +277,8 @@ def reopen(viewer: access.Viewer, conversation_id: int, *, via: str = "console",
         conversation.disposition = ""
         event = timeline.system_notice(conversation, Event.Kind.STATUS, f"Reopened by {viewer.display_name}",
                                        author=viewer.user)
+        sla.start(conversation, sla.Kind.RESOLUTION)
+        sla.sync(conversation)
         return _finish(viewer, conversation, [event], before, action="conversation.reopened", via=via, ip=ip)
 
 

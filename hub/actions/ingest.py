@@ -12,9 +12,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from hub.actions.errors import InvalidInput
-from hub.actions import attachments, timeline
-from hub.lib import clock, fastsql
-from hub.models import ContactPoint, Conversation, Department, Event, Patient, Practice, Topic
+from hub.actions import assignment, attachments, escalation, routing, sla, timeline
+from hub.lib import clock, directory, fastsql
+from hub.models import ContactPoint, Conversation, Event, Patient, Practice
 
 log = logging.getLogger(__name__)
 
@@ -107,28 +107,6 @@ def ingest(inbound: InboundEvent) -> IngestResult:
     raise AssertionError("unreachable")
 
 
-def _department_for(practice_id: int, inbound: InboundEvent) -> tuple[int, int | None]:
-    """(department id, topic id) for a new conversation."""
-    if inbound.topic_slug:
-        topic = Topic.objects.in_practice(practice_id).filter(slug=inbound.topic_slug).values_list(
-            "department_id", "pk").first()
-        if topic is not None:
-            return topic
-    if inbound.department_slug:
-        department_id = Department.objects.in_practice(practice_id).filter(
-            slug=inbound.department_slug).values_list("pk", flat=True).first()
-        if department_id is not None:
-            return department_id, None
-    default = Practice.objects.filter(pk=practice_id).values_list("default_department_id", flat=True).first()
-    if default is not None:
-        return default, None
-    department_id = Department.objects.in_practice(practice_id).values_list("pk", flat=True).first()
-    if department_id is None:
-        # A message is never refused for want of configuration.
-        department_id = Department.objects.create(practice_id=practice_id, name="Front desk", slug="front-desk").pk
-    return department_id, None
-
-
 _UPDATED_ON_INBOUND = ["status", "snoozed_until", "resolved_at", "disposition", "channel", "last_activity_at",
                        "waiting_since", "last_event_seq"]
 
@@ -185,54 +163,115 @@ def _do_ingest(inbound: InboundEvent) -> IngestResult:
     elif inbound.first_name and not patient.first_name:
         patient.first_name, patient.last_name = inbound.first_name, inbound.last_name or patient.last_name
         patient.save(update_fields=["first_name", "last_name", "updated_at"])
+    flags = escalation.flags_in(practice_id, _screened_text(inbound))
 
+    if (conversation is not None and not flags and not inbound.attachments and conversation.waiting_since
+            and conversation.status in (Conversation.Status.QUEUED, Conversation.Status.ASSIGNED)):
+        # The common case: one more message from a patient who is already
+        # waiting. No routing, clock or queue change; nothing below reads a
+        # result until the stream sequences come back, so on PostgreSQL the
+        # three writes share one round trip.
+        before = timeline.queue_state(conversation)
+        conversation.patient = patient
+        conversation.channel = inbound.channel
+        conversation.last_activity_at = now
+        with fastsql.pipeline():
+            event = timeline.append(
+                conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
+                body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now, pk=event_id,
+            )
+            fastsql.update(conversation, _UPDATED_ON_INBOUND)
+            timeline.publish_changes(conversation, [event], before=before)
+        return IngestResult(event, conversation, created=True)
+    return _ingest_with_changes(inbound, patient, conversation, flags, now)
+
+
+def _screened_text(inbound: InboundEvent) -> str:
+    """What the red-flag check reads: a message's text, a voicemail's transcript."""
+    if inbound.kind == Event.Kind.MESSAGE:
+        return inbound.body
+    return str(inbound.data.get("transcript", "") or "")
+
+
+def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: Conversation | None, flags,
+                         now: datetime) -> IngestResult:
+    """Everything but the common case: a new or reopened conversation,
+    routing, SLA clocks, a patient who starts waiting again, snooze, files,
+    urgent symptoms."""
+    practice_id = inbound.practice_id
     before = timeline.queue_state(conversation) if conversation is not None else None
     notices = []
+    is_new = reopened = woken = False
     if conversation is None:
         conversation = _reopen_recent(practice_id, patient, now)
         if conversation is not None:
+            reopened = True
             notices.append("Reopened: the patient wrote again")
     if conversation is None:
-        department_id, topic_id = _department_for(practice_id, inbound)
+        is_new = True
+        decision = routing.route(practice_id, channel=inbound.channel, body=_screened_text(inbound),
+                                 department_slug=inbound.department_slug, topic_slug=inbound.topic_slug)
         conversation = Conversation(
-            practice_id=practice_id, patient=patient, department_id=department_id, topic_id=topic_id,
-            status=Conversation.Status.QUEUED, channel=inbound.channel, created_at=now, last_activity_at=now,
+            practice_id=practice_id, patient=patient, department_id=decision.department_id,
+            topic_id=decision.topic_id, routing_reason=decision.reason[:200], status=Conversation.Status.QUEUED,
+            channel=inbound.channel, created_at=now, last_activity_at=now,
         )
     elif conversation.status == Conversation.Status.SNOOZED:
         conversation.status = Conversation.Status.ASSIGNED if conversation.assignee_id else Conversation.Status.QUEUED
         conversation.snoozed_until = None
+        woken = True
         notices.append("Woken from snooze: the patient wrote again")
+    starts_waiting = conversation.waiting_since is None
     conversation.patient = patient
     conversation.channel = inbound.channel
     conversation.last_activity_at = now
-    if conversation.waiting_since is None:
+    if starts_waiting:
         conversation.waiting_since = now
-    if conversation.pk is None:
+    if is_new:
         conversation.save()
+        department = directory.department_name(practice_id, conversation.department_id)
+        notices.append(f"Routed to {department}: {conversation.routing_reason}")
 
     events = [timeline.system_notice(conversation, Event.Kind.STATUS, text, at=now) for text in notices]
-    # Nothing below reads a result until the stream sequences come back, so
-    # on PostgreSQL the three writes share one round trip.
+    event = timeline.append(
+        conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
+        body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now,
+    )
     if inbound.attachments:
-        event = timeline.append(
-            conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
-            body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now,
-        )
         attachments.attach_pending(event, inbound.attachments)
-        events.append(event)
-        fastsql.update(conversation, _UPDATED_ON_INBOUND)
-        timeline.publish_changes(conversation, events, before=before)
-        return IngestResult(event, conversation, created=True)
-    with fastsql.pipeline():
-        event = timeline.append(
-            conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
-            body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now,
-            pk=None if notices else event_id,
-        )
-        events.append(event)
-        fastsql.update(conversation, _UPDATED_ON_INBOUND)
-        timeline.publish_changes(conversation, events, before=before)
+    events.append(event)
+
+    if is_new:
+        sla.start(conversation, sla.Kind.FIRST_RESPONSE, now)
+        sla.start(conversation, sla.Kind.RESOLUTION, now)
+    else:
+        if woken:
+            sla.resume(conversation, now=now)
+        if reopened:
+            sla.start(conversation, sla.Kind.RESOLUTION, now)
+        if starts_waiting:
+            kind = sla.Kind.NEXT_RESPONSE if conversation.first_response_at else sla.Kind.FIRST_RESPONSE
+            sla.start(conversation, kind, now)
+            sla.resume(conversation, (sla.Kind.RESOLUTION,), now)  # it paused while waiting on the patient
+    events += escalation.check(conversation, event, flags)
+    sla.sync(conversation)
+    conversation.save()
+    timeline.publish_changes(conversation, events, before=before)
+    conversation_id = conversation.pk
+    if conversation.status == Conversation.Status.QUEUED:
+        transaction.on_commit(lambda: assignment.offer_next_later(conversation_id))
+    if is_new or starts_waiting:
+        transaction.on_commit(lambda: _after_hours_check_later(conversation_id, inbound.channel))
     return IngestResult(event, conversation, created=True)
+
+
+def _after_hours_check_later(conversation_id: int, channel: str) -> None:
+    from hub.tasks import after_hours_reply
+
+    try:
+        after_hours_reply.delay(conversation_id, channel)
+    except Exception:
+        log.warning("could not enqueue the after-hours check", exc_info=True)
 
 
 def _reopen_recent(practice_id: int, patient: Patient, now: datetime) -> Conversation | None:

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from channels_app.base import AdapterError, SendResult
 from channels_app.registry import UnknownChannel, get_adapter
-from hub.actions import timeline
+from hub.actions import assignment, sla, timeline
 from hub.actions.errors import Conflict, InvalidInput, NotDeliverable, NotFound
 from hub.lib import access, audit, clock
 from hub.lib.delivery import RANK, can_advance
@@ -94,8 +94,14 @@ def send_message(viewer: access.Viewer, conversation_id: int, body: str, *, chan
             conversation.first_response_at = now
         conversation.waiting_since = None
         conversation.last_activity_at = now
+        # Answered: the response clocks are met, and the resolution clock
+        # waits for the patient.
+        sla.stop(conversation, (sla.Kind.FIRST_RESPONSE, sla.Kind.NEXT_RESPONSE), met=True, now=now)
+        sla.pause(conversation, (sla.Kind.RESOLUTION,), now=now)
+        sla.sync(conversation)
         conversation.save()
         timeline.publish_changes(conversation, events)
+        assignment.withdraw_for(conversation.pk)
         audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="message.sent",
                      obj=event, via=via, ip=ip, detail={"conversation": conversation.pk, "channel": channel})
         transaction.on_commit(lambda: _enqueue_delivery(event.pk))

@@ -32,7 +32,28 @@ def set_presence(user_id: int, presence: str, *, reason: str = "manual", only_if
         PresenceChange.objects.create(practice_id=profile.practice_id, user_id=user_id, presence=presence,
                                       reason=reason[:32], at=now)
         publish(([practice_stream(profile.practice_id)], "presence.updated", presence_out(profile)))
+        if presence == AgentProfile.Presence.AVAILABLE:
+            transaction.on_commit(lambda: _offer_backlog_later(user_id))
+        practice_id = profile.practice_id
+        transaction.on_commit(lambda: tell_chat_visitors(practice_id))
     return profile
+
+
+def tell_chat_visitors(practice_id: int) -> None:
+    """Open chat widgets say honestly whether anyone is there."""
+    from channels_app.webchat.service import availability
+    from hub.lib.events import broadcast, practice_visitors_group
+
+    broadcast(practice_visitors_group(practice_id), {"type": "availability.changed", **availability(practice_id)})
+
+
+def _offer_backlog_later(user_id: int) -> None:
+    from hub.tasks import offer_backlog
+
+    try:
+        offer_backlog.delay(user_id)
+    except Exception:
+        pass  # the offers sweep will offer the backlog
 
 
 def alive_key(user_id: int) -> str:

@@ -40,7 +40,8 @@ def system_notice(conversation: Conversation, kind: str, body: str, *, author=No
 # follow from each event.created, so an event alone publishes no snapshot
 # (every delivered message costs CPU on every console that follows it).
 QUEUE_FIELDS = ("status", "department_id", "assignee_id", "topic_id", "priority", "urgent", "channel",
-                "disposition", "waiting_since", "first_response_at", "snoozed_until", "resolved_at")
+                "disposition", "waiting_since", "first_response_at", "snoozed_until", "resolved_at",
+                "routing_reason", "sla_kind", "sla_state", "sla_deadline")
 
 
 def queue_state(conversation: Conversation) -> tuple:
@@ -48,7 +49,7 @@ def queue_state(conversation: Conversation) -> tuple:
 
 
 def publish_changes(conversation: Conversation, events: list[Event], *, before: tuple | None = None,
-                    left_department_id: int | None = None) -> None:
+                    left_department_id: int | None = None, also: list | None = None) -> None:
     """Publish new timeline events and, unless `before` (its queue_state
     when the action started) shows nothing visible changed, the
     conversation's new state: after commit, to everyone who follows it (and
@@ -59,6 +60,7 @@ def publish_changes(conversation: Conversation, events: list[Event], *, before: 
     messages = [(streams, "event.created", event_out(e)) for e in events]
     if before is None or before != queue_state(conversation):
         messages.append((streams, "conversation.updated", conversation_out(conversation)))
+    messages += also or []  # more (streams, type, payload) for the same transaction, e.g. an alert
     publish(*messages, department_id=conversation.department_id)
     if conversation.patient.web_chat:
         publish_to_patient(conversation.patient_id, events)

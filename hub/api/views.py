@@ -7,6 +7,7 @@ from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from hub.actions import assignment
 from hub.actions import conversations as conversation_actions
 from hub.actions import outbound, presence
 from hub.actions.errors import ActionError, InvalidInput
@@ -21,7 +22,8 @@ from hub.lib import access, audit, canned, directory, phone, queue
 from hub.lib.event_types import conversation_out, event_out
 from django.db.models import Count, Q
 
-from hub.models import AgentProfile, CannedResponse, ContactPoint, Conversation, Department, Practice, Topic
+from hub.lib.event_types import OfferOut
+from hub.models import AgentProfile, CannedResponse, ContactPoint, Conversation, Department, Offer, Practice, Topic
 
 api = NinjaAPI(
     title="Patient messaging hub API",
@@ -333,3 +335,26 @@ def set_my_presence(request, body: PresenceIn):
     only_if = {"idle": ("available",), "back": ("away",)}.get(body.reason, ())
     profile = presence.set_presence(viewer.user_id, body.presence, reason=body.reason, only_if=only_if)
     return {"presence": profile.presence}
+
+
+@api.get("/offers", response={200: list[OfferOut], **ERRORS}, tags=["console"])
+def my_offers(request):
+    """Conversations offered to me by automatic assignment, still open."""
+    viewer = _viewer(request)
+    rows = (Offer.objects.filter(agent_id=viewer.user_id, status=Offer.Status.PENDING)
+            .select_related("conversation__patient").order_by("expires_at"))
+    return [assignment.offer_out(o) for o in rows]
+
+
+@api.post("/offers/{offer_id}/accept", response={200: ActionOut, **ERRORS}, tags=["console"])
+def accept_offer(request, offer_id: int):
+    viewer = _viewer(request)
+    conversation = assignment.accept(viewer, offer_id, via=_via(request), ip=audit.client_ip(request.META))
+    return {"conversation": conversation_out(conversation)}
+
+
+@api.post("/offers/{offer_id}/decline", response={204: None, **ERRORS}, tags=["console"])
+def decline_offer(request, offer_id: int):
+    viewer = _viewer(request)
+    assignment.decline(viewer, offer_id, via=_via(request), ip=audit.client_ip(request.META))
+    return Status(204, None)

@@ -67,6 +67,7 @@ def _practice() -> Practice:
             Topic.objects.create(practice=practice, department=dept, name=tname, slug=tslug, position=tpos)
     practice.default_department = departments["scheduling"]
     practice.save(update_fields=["default_department"])
+    _routing_and_sla(practice, departments)
     for shortcut, title, body, dept in CANNED:
         CannedResponse.objects.create(practice=practice, shortcut=shortcut, title=title, body=body,
                                       department=departments.get(dept))
@@ -86,6 +87,41 @@ def _practice() -> Practice:
         profile = AgentProfile.objects.create(practice=practice, user=user, role=role)
         profile.departments.set([departments[s] for s in dept_slugs])
     return practice
+
+
+def _routing_and_sla(practice: Practice, departments: dict) -> None:
+    """Keyword rules, red-flag phrases, office hours and SLA targets a
+    practice would start from."""
+    from datetime import time
+
+    from hub.lib.redflags import DEFAULT_PHRASES
+    from hub.models import BusinessHours, RedFlagPhrase, RoutingRule, SlaPolicy
+
+    rules = [
+        ("Billing words", "bill|billing|invoice|statement|copay|balance|payment|charged", "billing", "bill"),
+        ("Insurance", "insurance|coverage|covered|deductible|in network", "billing", "insurance"),
+        ("New patients", "new patient|first visit|accepting patients|become a patient", "intake", "new-patient"),
+        ("Refills", "refill|prescription|pharmacy|medication", "nurse", "refill"),
+        ("Appointments", "appointment|reschedule|cancel my|book|available times", "scheduling", "appointment"),
+    ]
+    topics = {t.slug: t for t in Topic.objects.in_practice(practice)}
+    for position, (name, pattern, dept, topic) in enumerate(rules):
+        RoutingRule.objects.create(practice=practice, name=name, pattern=pattern, department=departments[dept],
+                                   topic=topics.get(topic), position=position)
+    RedFlagPhrase.objects.bulk_create([RedFlagPhrase(practice=practice, phrase=p, category=c)
+                                       for p, c in DEFAULT_PHRASES])
+    for dept in departments.values():
+        for weekday in range(5):
+            BusinessHours.objects.create(department=dept, weekday=weekday, opens=time(8), closes=time(18))
+    departments["billing"].assignment = "round_robin"
+    departments["billing"].save(update_fields=["assignment"])
+    SlaPolicy.objects.create(practice=practice, name="Messages: answer within 10 minutes",
+                             first_response_seconds=600, next_response_seconds=900, resolution_seconds=8 * 3600)
+    SlaPolicy.objects.create(practice=practice, name="Nurse line: answer within 5 minutes",
+                             department=departments["nurse"], first_response_seconds=300,
+                             next_response_seconds=600, resolution_seconds=4 * 3600)
+    SlaPolicy.objects.create(practice=practice, name="Urgent: answer within 2 minutes", priority=2,
+                             first_response_seconds=120, next_response_seconds=300, resolution_seconds=3600)
 
 
 def _at(moment):

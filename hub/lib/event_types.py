@@ -51,6 +51,10 @@ class ConversationOut(BaseModel):
     snoozed_until: datetime | None
     resolved_at: datetime | None
     last_event_seq: int
+    routing_reason: str
+    sla_kind: str
+    sla_state: str
+    sla_deadline: datetime | None
 
 
 class PresenceOut(BaseModel):
@@ -99,11 +103,42 @@ def patient_event_out(event) -> PatientEventOut:
     )
 
 
+class AlertOut(BaseModel):
+    """Something supervisors should see now: an urgent symptom, an SLA
+    about to be missed or missed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["urgent", "sla_warning", "sla_breach"]
+    conversation_id: int
+    patient_name: str
+    department_id: int
+    department_name: str
+    text: str
+    created_at: datetime
+
+
+class OfferOut(BaseModel):
+    """A conversation offered to one agent by automatic assignment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    conversation_id: int
+    patient_name: str
+    department_name: str
+    channel: str
+    status: str
+    expires_at: datetime
+
+
 STREAM_TYPES: dict[str, type[BaseModel]] = {
     "event.created": EventOut,
     "event.updated": EventOut,
     "conversation.updated": ConversationOut,
     "presence.updated": PresenceOut,
+    "alert.created": AlertOut,
+    "offer.updated": OfferOut,
 }
 
 
@@ -112,7 +147,8 @@ class StreamMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["event.created", "event.updated", "conversation.updated", "presence.updated"]
+    type: Literal["event.created", "event.updated", "conversation.updated", "presence.updated", "alert.created",
+                  "offer.updated"]
     stream: str
     seq: int
     payload: dict[str, Any]
@@ -179,4 +215,8 @@ def conversation_out(conversation) -> ConversationOut:
         snoozed_until=conversation.snoozed_until,
         resolved_at=conversation.resolved_at,
         last_event_seq=conversation.last_event_seq,
+        routing_reason=conversation.routing_reason,
+        sla_kind=conversation.sla_kind,
+        sla_state=conversation.sla_state,
+        sla_deadline=conversation.sla_deadline,
     )

@@ -9,14 +9,24 @@ from hub.models.conversations import Conversation
 from hub.models.delivery_reports import DeliveryReport
 from hub.models.departments import Department
 from hub.models.events import Event
+from hub.models.offers import Offer
 from hub.models.patients import Patient
 from hub.models.phone_numbers import PhoneNumber
 from hub.models.practices import Practice
+from hub.models.routing import BusinessHours, Holiday, RedFlagPhrase, RoutingRule
+from hub.models.sla import SlaClock, SlaPolicy
 from hub.models.presence import PresenceChange
 from hub.models.streams import StreamCounter, StreamEntry
 from hub.models.topics import Topic
 
 __all__ = [
+    "BusinessHours",
+    "Holiday",
+    "Offer",
+    "RedFlagPhrase",
+    "RoutingRule",
+    "SlaClock",
+    "SlaPolicy",
     "AgentProfile",
     "ApiToken",
     "Attachment",

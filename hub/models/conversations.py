@@ -45,6 +45,12 @@ class Conversation(PracticeScoped):
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveIntegerField(default=0)
     agent_read_seq = models.PositiveIntegerField(default=0, help_text="Staff have seen the thread up to here.")
+    routing_reason = models.CharField(max_length=200, blank=True, default="")
+    # The SLA clock that matters now (the soonest deadline), kept here so the
+    # queue and the stream show it without another query.
+    sla_kind = models.CharField(max_length=16, blank=True, default="")
+    sla_state = models.CharField(max_length=16, blank=True, default="", help_text="running, warning, breached, paused")
+    sla_deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -20,13 +20,14 @@ def test_a_signed_text_lands_on_the_patients_thread(world, client, django_captur
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     assert response.content.decode().strip().endswith("<Response />")
-    event = Event.objects.get()
+    event = Event.objects.get(kind="message")
     assert (event.channel, event.direction, event.provider_id) == ("sms", "in", "SM7d0b1f6c5a4e3d2c1b0a99887766aa01")
     assert event.body == "Hi, can I move my appointment to Thursday?"
     assert event.conversation.channel == "sms" and event.conversation.status == "queued"
     assert ContactPoint.objects.get().address == "+15555550101"
     assert [m["event"] for m in captured_events if m["stream"].startswith("dept.")] == [
-        "event.created", "conversation.updated"]
+        "event.created", "event.created", "conversation.updated"]  # the routing decision, the message
+    assert captured_events[0]["payload"]["body"].startswith("Routed to Scheduling")
 
 
 def test_a_second_text_from_the_same_phone_joins_the_thread(world, client):
@@ -34,13 +35,13 @@ def test_a_second_text_from_the_same_phone_joins_the_thread(world, client):
     second = fixture("sms_incoming")
     second.update(MessageSid="SM" + "1" * 32, SmsSid="SM" + "1" * 32, SmsMessageSid="SM" + "1" * 32, Body="Thanks")
     post(client, INCOMING, second)
-    assert Conversation.objects.count() == 1 and Event.objects.count() == 2
+    assert Conversation.objects.count() == 1 and Event.objects.filter(kind="message").count() == 2
 
 
 def test_twilio_retries_and_fallback_calls_create_nothing_new(world, client):
     for _ in range(3):
         assert post(client, INCOMING, fixture("sms_incoming")).status_code == 200
-    assert Event.objects.count() == 1
+    assert Event.objects.filter(kind="message").count() == 1
 
 
 def _no_patient_data_in(caplog):
@@ -103,7 +104,7 @@ def test_a_long_unicode_body_is_kept_exactly(world, client):
     params = fixture("sms_incoming")
     params.update(Body=body, NumSegments="11")
     assert post(client, INCOMING, params).status_code == 200
-    stored = Event.objects.get()
+    stored = Event.objects.get(kind="message")
     assert stored.body == body and len(stored.body) == 1600
     assert stored.data == {"segments": 11}
 
@@ -243,7 +244,7 @@ def test_mms_media_become_pending_attachments(world, client, django_capture_on_c
     monkeypatch.setattr(tasks.fetch_attachment, "delay", lambda pk: queued.append(pk))
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, INCOMING, fixture("mms_incoming", media_base="https://api.twilio.com")).status_code == 200
-    event = Event.objects.get()
+    event = Event.objects.get(kind="message")
     assert [(a["content_type"], a["status"]) for a in event.data["attachments"]] == [
         ("image/jpeg", "pending"), ("application/pdf", "pending")]
     assert sorted(queued) == sorted(Attachment.objects.values_list("pk", flat=True))

@@ -32,7 +32,7 @@ def test_the_console_page_carries_the_queue_and_the_stream_positions(world):
     assert response.status_code == 200
     boot = json.loads(response.content.decode().split('id="console-boot" type="application/json">')[1].split("</script>")[0])
     assert [c["patient_name"] for c in boot["conversations"]] == ["Pat"]  # billing's is not hers
-    assert boot["cursors"][f"dept.{world.scheduling.pk}"] == 2
+    assert boot["cursors"][f"dept.{world.scheduling.pk}"] == 3
     assert boot["user"]["department_ids"] == [world.scheduling.pk]
 
 

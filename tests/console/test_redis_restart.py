@@ -37,7 +37,7 @@ async def test_reconnect_after_a_redis_restart_replays_everything_missed(own_red
     first = await open_socket(world.alice)
     await hello(first)
     await ingest_sync(world.practice, body="before")
-    cursor = (await receive_until(first, lambda m: m["seq"] == 2))[-1]["seq"]
+    cursor = (await receive_until(first, lambda m: m["seq"] == 3))[-1]["seq"]
     await first.disconnect()
 
     own_redis.restart()  # every group membership and queued message is gone
@@ -46,7 +46,7 @@ async def test_reconnect_after_a_redis_restart_replays_everything_missed(own_red
     second = await open_socket(world.alice)
     await hello(second, {stream: cursor})
     got = await drain(second, 0.5)
-    assert [(m["type"], m["seq"]) for m in got] == [("event.created", 3)]
+    assert [(m["type"], m["seq"]) for m in got] == [("event.created", 4)]
     assert got[0]["payload"]["body"] == "after restart"
     await second.disconnect()
 
@@ -63,8 +63,8 @@ async def test_events_stored_while_redis_was_down_are_replayed(own_redis):
     communicator = await open_socket(world.alice)
     await hello(communicator, {stream: 0})
     got = await drain(communicator, 0.5)
-    assert [m["seq"] for m in got] == [1, 2]
-    assert got[0]["payload"]["body"] == "while redis was down"
+    assert [m["seq"] for m in got] == [1, 2, 3]
+    assert got[1]["payload"]["body"] == "while redis was down"
     await communicator.disconnect()
 
 
@@ -81,7 +81,7 @@ async def test_an_idle_socket_outlives_the_redis_client_read_timeout():
         assert time.monotonic() - started >= 11
         await ingest_sync(world.practice, body="still here?")
         got = await receive_until(communicator, lambda m: m["type"] == "conversation.updated")
-        assert got[0]["payload"]["body"] == "still here?"
+        assert got[1]["payload"]["body"] == "still here?"
         await communicator.disconnect()
 
 

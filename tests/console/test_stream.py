@@ -77,8 +77,10 @@ async def test_live_events_arrive_with_their_sequence():
     await ingest_sync(world.practice, body="hello")
     got = await receive_until(communicator, lambda m: m["type"] == "conversation.updated")
     assert [(m["type"], m["stream"], m["seq"]) for m in got] == [
-        ("event.created", dept(world), 1), ("conversation.updated", dept(world), 2)]
-    assert got[0]["payload"]["body"] == "hello"
+        ("event.created", dept(world), 1), ("event.created", dept(world), 2),
+        ("conversation.updated", dept(world), 3)]
+    assert got[0]["payload"]["body"].startswith("Routed to Scheduling")
+    assert got[1]["payload"]["body"] == "hello"
     await communicator.disconnect()
 
 
@@ -96,7 +98,7 @@ async def test_reconnect_with_last_sequence_replays_exactly_what_was_missed():
     first = await open_socket(world.alice)
     await hello(first)
     await ingest_sync(world.practice, body="m1")
-    seen = await receive_until(first, lambda m: m["seq"] == 2)
+    seen = await receive_until(first, lambda m: m["seq"] == 3)
     cursor = seen[-1]["seq"]
     await first.disconnect()
 
@@ -108,12 +110,12 @@ async def test_reconnect_with_last_sequence_replays_exactly_what_was_missed():
     replayed = await drain(second, 0.5)
     # The conversation was already waiting: each message is one event, no
     # new conversation snapshot.
-    assert [m["seq"] for m in replayed] == [3, 4, 5]
+    assert [m["seq"] for m in replayed] == [4, 5, 6]
     assert [m["payload"]["body"] for m in replayed] == ["missed 0", "missed 1", "missed 2"]
 
     await ingest_sync(world.practice, body="live again")
     live = await receive_until(second, lambda m: m["type"] == "event.created")
-    assert [m["seq"] for m in live] == [6]
+    assert [m["seq"] for m in live] == [7]
     await second.disconnect()
 
 
@@ -132,9 +134,9 @@ async def test_a_dropped_live_message_is_filled_from_the_database_before_the_nex
     monkeypatch.setattr(events, "_send", real_send)
     await ingest_sync(world.practice, body="arrives")
 
-    got = await receive_until(communicator, lambda m: m["seq"] == 3)
-    assert [m["seq"] for m in got] == [1, 2, 3]
-    assert [m["payload"]["body"] for m in got if m["type"] == "event.created"] == ["lost in transit", "arrives"]
+    got = await receive_until(communicator, lambda m: m["seq"] == 4)
+    assert [m["seq"] for m in got] == [1, 2, 3, 4]
+    assert [m["payload"]["body"] for m in got if m["type"] == "event.created"][1:] == ["lost in transit", "arrives"]
     await communicator.disconnect()
 
 
@@ -150,11 +152,11 @@ async def test_the_heartbeat_repairs_a_lost_message_when_nothing_else_arrives(mo
         monkeypatch.setattr(events, "_send", lose_everything)
         await ingest_sync(world.practice, body="only the heartbeat can save me")
         got = []
-        while len([m for m in got if "seq" in m]) < 2:
+        while len([m for m in got if "seq" in m]) < 3:
             message = await communicator.receive_json_from(timeout=3)
             got.append(message)
         assert any(m["type"] == "heartbeat" for m in got)
-        assert [m["seq"] for m in got if "seq" in m] == [1, 2]
+        assert [m["seq"] for m in got if "seq" in m] == [1, 2, 3]
         await communicator.disconnect()
 
 
@@ -166,7 +168,7 @@ async def test_two_tabs_each_get_every_event_once():
     await ingest_sync(world.practice, body="both tabs")
     for tab in (tab1, tab2):
         got = await drain(tab, 0.5)
-        assert [m["seq"] for m in got] == [1, 2]
+        assert [m["seq"] for m in got] == [1, 2, 3]
         await tab.disconnect()
 
 

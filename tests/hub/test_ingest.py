@@ -31,7 +31,8 @@ def test_two_inbound_events_for_the_same_phone_land_on_one_thread(world):
     one = inbound(world.practice, phone="+15555550101", body="Hi")
     two = inbound(world.practice, phone="+15555550101", body="Are you there?")
     assert one.conversation.pk == two.conversation.pk
-    assert [e.seq for e in Event.objects.filter(conversation=one.conversation).order_by("seq")] == [1, 2]
+    assert [(e.seq, e.kind) for e in Event.objects.filter(conversation=one.conversation).order_by("seq")] == [
+        (1, "status"), (2, "message"), (3, "message")]  # the routing decision, then the messages
     assert ContactPoint.objects.filter(address="+15555550101").count() == 1
     assert Patient.objects.count() == 1
 
@@ -94,7 +95,7 @@ def test_a_patient_writing_long_after_resolution_starts_a_new_conversation(world
     again = inbound(world.practice, body="New question")
     assert again.conversation.pk != first.conversation.pk
     assert again.event.patient_id == first.event.patient_id
-    assert again.event.seq == 1
+    assert again.event.seq == 2  # after its routing decision
 
 
 def test_a_message_wakes_a_snoozed_conversation(world, frozen_clock):
@@ -151,7 +152,7 @@ def test_stream_sequences_are_gapless_per_stream(world, django_capture_on_commit
         for i in range(5):
             inbound(world.practice, phone=f"+1555555{1000 + i}")
     seqs = [m["seq"] for m in captured_events if m["stream"] == f"dept.{world.scheduling.pk}"]
-    assert seqs == list(range(1, 11))
+    assert seqs == list(range(1, 16))  # three per new conversation
 
 
 @pytest.mark.django_db(transaction=True)

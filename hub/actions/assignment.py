@@ -1,0 +1,185 @@
+"""Automatic assignment: departments that do not leave it to agents to pick
+up offer each waiting conversation to one eligible agent at a time (in turn,
+or to the least busy). An offer not accepted within the department's
+timeout goes back and on to the next agent; an agent who becomes available
+is offered the waiting backlog."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from hub.actions import timeline
+from hub.actions.errors import Conflict, NotFound
+from hub.lib import access, audit, clock, directory
+from hub.lib.event_types import OfferOut
+from hub.lib.events import agent_stream, publish
+from hub.models import AgentProfile, Conversation, Department, Event, Offer
+
+log = logging.getLogger(__name__)
+Strategy = Department.Assignment
+
+
+def eligible_agents(department: Department, *, exclude: set[int]) -> list[AgentProfile]:
+    """Available members of the department with room under their capacity."""
+    agents = (AgentProfile.objects.in_practice(department.practice_id)
+              .filter(departments=department, presence=AgentProfile.Presence.AVAILABLE, user__is_active=True)
+              .exclude(user_id__in=exclude).exclude(role=AgentProfile.Role.INTEGRATION)
+              .annotate(load=Count("user__assigned_conversations", distinct=True,
+                                   filter=Q(user__assigned_conversations__status=Conversation.Status.ASSIGNED)),
+                        pending=Count("user__offers", distinct=True,
+                                      filter=Q(user__offers__status=Offer.Status.PENDING)))
+              .select_related("user").order_by("user_id"))
+    return [a for a in agents if a.load + a.pending < a.capacity]
+
+
+def _choose(department: Department, agents: list[AgentProfile]) -> AgentProfile | None:
+    if not agents:
+        return None
+    if department.assignment == Strategy.LEAST_BUSY:
+        # Fewest conversations; among equals, the one idle (available) longest.
+        return min(agents, key=lambda a: (a.load + a.pending, a.presence_changed_at or clock.now(), a.user_id))
+    after = department.last_offered_to_id or 0
+    return next((a for a in agents if a.user_id > after), agents[0])
+
+
+def offer_out(offer: Offer) -> OfferOut:
+    conversation = offer.conversation
+    return OfferOut(id=offer.pk, conversation_id=conversation.pk, patient_name=conversation.patient.display_name,
+                    department_name=directory.department_name(offer.practice_id, conversation.department_id),
+                    channel=conversation.channel, status=offer.status, expires_at=offer.expires_at)
+
+
+def offer_next(conversation_id: int) -> Offer | None:
+    """Offer a waiting conversation to the next eligible agent, if its
+    department assigns automatically and nobody holds an offer for it."""
+    with transaction.atomic():
+        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient", "department")
+                        .filter(pk=conversation_id).first())
+        if conversation is None or conversation.status != Conversation.Status.QUEUED or conversation.assignee_id:
+            return None
+        department = Department.objects.select_for_update().get(pk=conversation.department_id)
+        if department.assignment == Strategy.MANUAL:
+            return None
+        if Offer.objects.filter(conversation=conversation, status=Offer.Status.PENDING).exists():
+            return None
+        tried = set(Offer.objects.filter(conversation=conversation).values_list("agent_id", flat=True))
+        agent = _choose(department, eligible_agents(department, exclude=tried))
+        if agent is None:
+            return None
+        now = clock.now()
+        offer = Offer.objects.create(practice_id=conversation.practice_id, conversation=conversation,
+                                     agent_id=agent.user_id, created_at=now,
+                                     expires_at=now + timedelta(seconds=department.offer_timeout_seconds))
+        department.last_offered_to_id = agent.user_id
+        department.save(update_fields=["last_offered_to"])
+        publish(([agent_stream(agent.user_id)], "offer.updated", offer_out(offer)))
+        _expire_later(offer)
+        return offer
+
+
+def _expire_later(offer: Offer) -> None:
+    from hub.tasks import expire_offer
+
+    transaction.on_commit(lambda: expire_offer.apply_async((offer.pk,), eta=offer.expires_at))
+
+
+def _close(offer: Offer, status: str, now) -> None:
+    offer.status, offer.closed_at = status, now
+    offer.save(update_fields=["status", "closed_at"])
+    publish(([agent_stream(offer.agent_id)], "offer.updated", offer_out(offer)))
+
+
+def accept(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: str | None = None) -> Conversation:
+    from hub.actions.conversations import pick_up
+
+    with transaction.atomic():
+        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+                 .filter(pk=offer_id, agent_id=viewer.user_id).first())
+        if offer is None:
+            raise NotFound("No such offer.")
+        if offer.status != Offer.Status.PENDING or offer.expires_at <= clock.now():
+            raise Conflict("This offer has ended; the conversation went back to the queue.", code="offer_closed")
+        _close(offer, Offer.Status.ACCEPTED, clock.now())
+        # Offers hold a place under capacity already; pick_up checks again.
+        return pick_up(viewer, offer.conversation_id, via=via, ip=ip)
+
+
+def decline(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: str | None = None) -> None:
+    with transaction.atomic():
+        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+                 .filter(pk=offer_id, agent_id=viewer.user_id, status=Offer.Status.PENDING).first())
+        if offer is None:
+            raise NotFound("No such offer.")
+        _close(offer, Offer.Status.DECLINED, clock.now())
+        audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="offer.declined",
+                     obj=offer.conversation, via=via, ip=ip)
+        conversation_id = offer.conversation_id
+        transaction.on_commit(lambda: offer_next_later(conversation_id))
+
+
+def expire(offer_id: int) -> bool:
+    """The offer's time is up (task or sweep): back to the queue, on to the next."""
+    with transaction.atomic():
+        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+                 .filter(pk=offer_id, status=Offer.Status.PENDING, expires_at__lte=clock.now()).first())
+        if offer is None:
+            return False
+        _close(offer, Offer.Status.EXPIRED, clock.now())
+        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+                        .get(pk=offer.conversation_id))
+        name = directory.staff_name(offer.practice_id, offer.agent_id)
+        event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Offer to {name} expired")
+        conversation.save(update_fields=["last_event_seq"])
+        timeline.publish_changes(conversation, [event], before=timeline.queue_state(conversation))
+        conversation_id = offer.conversation_id
+        transaction.on_commit(lambda: offer_next_later(conversation_id))
+    return True
+
+
+def withdraw_for(conversation_id: int) -> None:
+    """The conversation was taken or left the queue another way."""
+    now = clock.now()
+    for offer in Offer.objects.select_related("conversation__patient").filter(
+            conversation_id=conversation_id, status=Offer.Status.PENDING):
+        _close(offer, Offer.Status.WITHDRAWN, now)
+
+
+def offer_backlog(user_id: int, limit: int = 5) -> int:
+    """Someone became available (or freed capacity): offer them the oldest
+    waiting conversations of their automatically assigned departments."""
+    profile = AgentProfile.objects.filter(user_id=user_id).first()
+    if profile is None or profile.presence != AgentProfile.Presence.AVAILABLE:
+        return 0
+    waiting = (Conversation.objects.in_practice(profile.practice_id)
+               .filter(status=Conversation.Status.QUEUED, assignee__isnull=True,
+                       department__in=profile.departments.exclude(assignment=Strategy.MANUAL))
+               .exclude(offers__status=Offer.Status.PENDING)
+               .order_by("-priority", "waiting_since").values_list("pk", flat=True)[:limit])
+    return sum(1 for pk in waiting if offer_next(pk) is not None)
+
+
+def offer_next_later(conversation_id: int) -> None:
+    from hub.tasks import offer_conversation
+
+    try:
+        offer_conversation.delay(conversation_id)
+    except Exception:
+        log.warning("could not enqueue an offer; the sweep will make it", exc_info=True)
+
+
+def due_offers(limit: int = 500) -> list[int]:
+    return list(Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=clock.now())
+                .values_list("pk", flat=True)[:limit])
+
+
+def unoffered_waiting(limit: int = 200) -> list[int]:
+    """Waiting conversations in automatic departments with no pending offer
+    (the sweep retries them: an agent may have become free)."""
+    return list(Conversation.objects.filter(status=Conversation.Status.QUEUED, assignee__isnull=True)
+                .exclude(department__assignment=Strategy.MANUAL)
+                .exclude(offers__status=Offer.Status.PENDING)
+                .order_by("-priority", "waiting_since").values_list("pk", flat=True)[:limit])
