@@ -41,6 +41,9 @@ class ChannelAdapter:
     kind: str = ""
     label: str = ""
     max_body_length: int = 20_000
+    # What files from this channel may be kept (None: settings.ATTACHMENT_TYPES).
+    attachment_types: list[str] | None = None
+    attachment_max_bytes: int | None = None
 
     def recipient(self, conversation) -> str:
         """The address to reach this conversation's patient on this channel;

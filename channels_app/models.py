@@ -42,3 +42,14 @@ class SandboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.sid
+
+
+class SandboxCallCommand(models.Model):
+    """What the hub asked Twilio to do with a call, in sandbox mode; the
+    simulate_call command carries it out."""
+
+    call_sid = models.CharField(max_length=34, db_index=True)
+    action = models.CharField(max_length=16)
+    url = models.URLField(max_length=500, blank=True, default="")
+    done = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)

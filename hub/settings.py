@@ -225,6 +225,13 @@ TWILIO_TIMEOUT_SECONDS = envfloat("TWILIO_TIMEOUT_SECONDS", 10.0)
 SMS_BACKEND = envstr("SMS_BACKEND", "twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN else "sandbox")
 if SMS_BACKEND not in ("twilio", "sandbox"):
     raise ImproperlyConfigured(f"SMS_BACKEND must be twilio or sandbox, got {SMS_BACKEND!r}")
+VOICE_BACKEND = envstr("VOICE_BACKEND", "twilio" if TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN else "sandbox")
+if VOICE_BACKEND not in ("twilio", "sandbox"):
+    raise ImproperlyConfigured(f"VOICE_BACKEND must be twilio or sandbox, got {VOICE_BACKEND!r}")
+VOICE_HOLD_MUSIC_URL = envstr("VOICE_HOLD_MUSIC_URL", "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3")
+VOICE_VOICEMAIL_MAX_SECONDS = envint("VOICE_VOICEMAIL_MAX_SECONDS", 180)
+RECORDING_MAX_BYTES = envint("RECORDING_MAX_BYTES", 20 * 1024 * 1024)
+SHORT_ABANDON_SECONDS = envint("SHORT_ABANDON_SECONDS", 5)
 SANDBOX_STATUS_DELAYS = [envfloat("SANDBOX_SENT_AFTER", 0.4), envfloat("SANDBOX_DELIVERED_AFTER", 1.2)]
 WIDGET_LIMITS = {
     "connects_per_ip": envint("WIDGET_CONNECTS_PER_IP", 60),

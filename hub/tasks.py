@@ -126,3 +126,21 @@ def after_hours_reply(conversation_id: int, channel: str) -> bool:
     from hub.actions import after_hours
 
     return after_hours.reply_if_closed(conversation_id, channel)
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def take_call(self, call_id: int, agent_user_id: int) -> None:
+    """Ring the agent who picked up a holding caller."""
+    from channels_app.base import AdapterError
+    from channels_app.registry import get_adapter
+    from hub.models import Call
+
+    call = Call.objects.filter(pk=call_id, status=Call.Status.QUEUED).first()
+    if call is None:
+        return
+    try:
+        get_adapter("voice").take_call(call, agent_user_id)
+    except AdapterError as exc:
+        if exc.permanent or self.request.is_eager:
+            return
+        raise self.retry(countdown=2, exc=exc)

@@ -31,7 +31,10 @@ def post(base_url: str, path: str, params: dict, *, timeout: float = 15.0,
          client: httpx.Client | None = None) -> httpx.Response:
     """As Twilio does: sign the exact URL called (the public URL configured
     in Twilio's console, which the hub checks against its PUBLIC_BASE_URL)."""
-    url = base_url.rstrip("/") + path
+    return post_url(base_url.rstrip("/") + path, params, timeout=timeout, client=client)
+
+
+def post_url(url: str, params: dict, *, timeout: float = 15.0, client: httpx.Client | None = None) -> httpx.Response:
     headers = {"X-Twilio-Signature": sign(url, params), "I-Twilio-Idempotency-Token": secrets.token_hex(8)}
     sender = client or httpx
     return sender.post(url, data=params, headers=headers, timeout=timeout)

@@ -21,7 +21,7 @@ from hub.models import Attachment, Event
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-              "image/heic": "heic", "application/pdf": "pdf"}
+              "image/heic": "heic", "application/pdf": "pdf", "audio/wav": "wav", "audio/mpeg": "mp3"}
 
 
 class Rejected(Exception):
@@ -42,18 +42,27 @@ def sniff(head: bytes) -> str | None:
         return "image/heic"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[:3] == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
     return None
 
 
-def check(content: bytes, declared: str = "") -> str:
+def check(content: bytes, declared: str = "", allowed: list[str] | None = None,
+          max_bytes: int | None = None) -> str:
     """The content type to store `content` as, or Rejected with the reason."""
-    if len(content) > settings.ATTACHMENT_MAX_BYTES:
-        raise Rejected(f"larger than {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB")
+    allowed = allowed if allowed is not None else settings.ATTACHMENT_TYPES
+    max_bytes = max_bytes or settings.ATTACHMENT_MAX_BYTES
+    if len(content) > max_bytes:
+        raise Rejected(f"larger than {max_bytes // (1024 * 1024)} MB")
     if not content:
         raise Rejected("empty file")
     actual = sniff(content[:32])
-    if actual is None or actual not in settings.ATTACHMENT_TYPES:
-        raise Rejected("only pictures (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted")
+    if actual is None or actual not in allowed:
+        if allowed == settings.ATTACHMENT_TYPES:
+            raise Rejected("only pictures (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted")
+        raise Rejected("not a file of an accepted type")
     return actual
 
 
@@ -97,9 +106,11 @@ def fetch(attachment_id: int) -> None:
         return
     adapter = get_adapter(attachment.event.channel)
     status, reason, content, content_type = Attachment.Status.STORED, "", b"", ""
+    allowed = adapter.attachment_types or settings.ATTACHMENT_TYPES
+    max_bytes = adapter.attachment_max_bytes or settings.ATTACHMENT_MAX_BYTES
     try:
-        content, declared = adapter.download(attachment.source_url, settings.ATTACHMENT_MAX_BYTES)
-        content_type = check(content, declared or attachment.content_type)
+        content, declared = adapter.download(attachment.source_url, max_bytes)
+        content_type = check(content, declared or attachment.content_type, allowed, max_bytes)
     except Rejected as exc:
         status, reason = Attachment.Status.REJECTED, str(exc)
     except AdapterError as exc:

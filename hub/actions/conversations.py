@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from hub.actions import assignment, sla, timeline
+from hub.actions import assignment, calls, sla, timeline
 from hub.actions.errors import Conflict, InvalidInput, NotFound
 from hub.lib import access, audit, clock, directory
 from hub.models import AgentProfile, Conversation, Department, Event, Topic
@@ -36,6 +36,12 @@ def _finish(viewer, conversation, events, before, *, action, via, ip, detail=Non
 def _require_staff(viewer: access.Viewer) -> None:
     if viewer.role == AgentProfile.Role.INTEGRATION:
         raise Conflict("Integration accounts do not work conversations.", code="not_an_agent")
+
+
+def _take_call_later(call_id: int, agent_id: int) -> None:
+    from hub.tasks import take_call
+
+    take_call.delay(call_id, agent_id)
 
 
 def _after_release(conversation: Conversation, released_from: int | None) -> None:
@@ -74,6 +80,10 @@ def pick_up(viewer: access.Viewer, conversation_id: int, *, via: str = "console"
         if open_load(viewer.user_id) >= profile.capacity:
             raise Conflict(f"You are working {profile.capacity} conversations, your limit. "
                            "Resolve or transfer one first.", code="at_capacity")
+        holding = calls.queued_call(conversation.pk)
+        if holding is not None and not profile.voice_endpoint:
+            raise Conflict("This patient is holding on the phone, and no phone is set up for you to take "
+                           "calls. Ask an admin to add yours, or let a colleague take it.", code="no_phone")
         before = timeline.queue_state(conversation)
         conversation.assignee = viewer.user
         conversation.status = Conversation.Status.ASSIGNED
@@ -81,6 +91,9 @@ def pick_up(viewer: access.Viewer, conversation_id: int, *, via: str = "console"
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Picked up by {viewer.display_name}",
                                        author=viewer.user, data={"assignee_id": viewer.user_id, "how": "pick_up"})
         assignment.withdraw_for(conversation.pk)
+        if holding is not None:
+            call_id, agent_id = holding.pk, viewer.user_id
+            transaction.on_commit(lambda: _take_call_later(call_id, agent_id))
         return _finish(viewer, conversation, [event], before, action="conversation.picked_up", via=via, ip=ip)
 
 
@@ -243,6 +256,7 @@ def resolve(viewer: access.Viewer, conversation_id: int, *, disposition: str = "
         if conversation.assignee_id is None:
             conversation.assignee = viewer.user
         conversation.status = Conversation.Status.RESOLVED
+        conversation.needs_callback = False
         conversation.disposition = disposition
         conversation.resolved_at = now
         conversation.waiting_since = None

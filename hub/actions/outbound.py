@@ -63,6 +63,8 @@ def send_message(viewer: access.Viewer, conversation_id: int, body: str, *, chan
         except access.NotVisible:
             raise NotFound("No such conversation.") from None
         channel = channel or conversation.channel
+        if channel == "voice":
+            channel = "sms"  # a caller is answered by text; calls back are made by phone
         try:
             adapter = get_adapter(channel)
         except UnknownChannel:
@@ -93,6 +95,7 @@ def send_message(viewer: access.Viewer, conversation_id: int, body: str, *, chan
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         conversation.waiting_since = None
+        conversation.needs_callback = False
         conversation.last_activity_at = now
         # Answered: the response clocks are met, and the resolution clock
         # waits for the patient.

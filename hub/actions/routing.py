@@ -31,6 +31,11 @@ def route(practice_id: int, *, channel: str, body: str, department_slug: str = "
         department = Department.objects.in_practice(practice_id).filter(slug=department_slug).first()
         if department is not None:
             return Decision(department.pk, None, f"{source}: {department.name}")
+    if channel == "voice":
+        # A call's department is the caller's menu choice, which comes later.
+        default = Practice.objects.filter(pk=practice_id).values_list("default_department_id", flat=True).first()
+        if default is not None:
+            return Decision(default, None, "Phone call, before the menu choice")
     if body:
         for rule in RoutingRule.objects.in_practice(practice_id).filter(active=True).select_related("department"):
             channels = {c.strip() for c in rule.channels.split(",") if c.strip()}

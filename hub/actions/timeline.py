@@ -41,7 +41,7 @@ def system_notice(conversation: Conversation, kind: str, body: str, *, author=No
 # (every delivered message costs CPU on every console that follows it).
 QUEUE_FIELDS = ("status", "department_id", "assignee_id", "topic_id", "priority", "urgent", "channel",
                 "disposition", "waiting_since", "first_response_at", "snoozed_until", "resolved_at",
-                "routing_reason", "sla_kind", "sla_state", "sla_deadline")
+                "routing_reason", "sla_kind", "sla_state", "sla_deadline", "needs_callback")
 
 
 def queue_state(conversation: Conversation) -> tuple:

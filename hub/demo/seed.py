@@ -84,7 +84,8 @@ def _practice() -> Practice:
         else:
             user.set_unusable_password()
         user.save()
-        profile = AgentProfile.objects.create(practice=practice, user=user, role=role)
+        profile = AgentProfile.objects.create(practice=practice, user=user, role=role,
+                                              voice_endpoint=f"client:{username}" if role == "agent" else "")
         profile.departments.set([departments[s] for s in dept_slugs])
     return practice
 

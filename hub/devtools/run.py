@@ -121,7 +121,9 @@ def main() -> int:
         if redis_server is not None:
             redis_server.stop()
             embedded_redis.clear_state(redis_server)
-        (var_dir / "run" / "public_url").unlink(missing_ok=True)
+        state = var_dir / "run" / "public_url"
+        if env.get("PUBLIC_BASE_URL") and state.exists() and state.read_text() == env["PUBLIC_BASE_URL"]:
+            state.unlink(missing_ok=True)  # ours, not a newer hub's
 
 if __name__ == "__main__":
     sys.exit(main())

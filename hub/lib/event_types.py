@@ -52,6 +52,7 @@ class ConversationOut(BaseModel):
     resolved_at: datetime | None
     last_event_seq: int
     routing_reason: str
+    needs_callback: bool
     sla_kind: str
     sla_state: str
     sla_deadline: datetime | None
@@ -216,6 +217,7 @@ def conversation_out(conversation) -> ConversationOut:
         resolved_at=conversation.resolved_at,
         last_event_seq=conversation.last_event_seq,
         routing_reason=conversation.routing_reason,
+        needs_callback=conversation.needs_callback,
         sla_kind=conversation.sla_kind,
         sla_state=conversation.sla_state,
         sla_deadline=conversation.sla_deadline,

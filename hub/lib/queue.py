@@ -13,7 +13,7 @@ from hub.models import Conversation
 _FIELDS = ["id", "patient_id", "patient__first_name", "patient__last_name", "status", "department_id",
            "assignee_id", "topic_id", "priority", "urgent", "channel", "disposition", "created_at", "waiting_since",
            "first_response_at", "last_activity_at", "snoozed_until", "resolved_at", "last_event_seq",
-           "routing_reason", "sla_kind", "sla_state", "sla_deadline"]
+           "routing_reason", "needs_callback", "sla_kind", "sla_state", "sla_deadline"]
 FIELDS_OUT = list(ConversationOut.model_fields)
 
 
@@ -28,7 +28,7 @@ def open_conversations(viewer: access.Viewer, limit: int = 5000) -> list[dict]:
             .order_by("-priority", "waiting_since", "id").values_list(*_FIELDS)[:limit])
     out = []
     for (pk, patient_id, first, last, status, dept, assignee, topic, priority, urgent, channel, disposition,
-         created, waiting, first_response, activity, snoozed, resolved, seq, reason, sla_kind, sla_state,
+         created, waiting, first_response, activity, snoozed, resolved, seq, reason, callback, sla_kind, sla_state,
          sla_deadline) in rows:
         out.append({
             "id": pk, "patient_id": patient_id,
@@ -40,7 +40,8 @@ def open_conversations(viewer: access.Viewer, limit: int = 5000) -> list[dict]:
             "priority": priority, "urgent": urgent, "channel": channel, "disposition": disposition,
             "created_at": _iso(created), "waiting_since": _iso(waiting), "first_response_at": _iso(first_response),
             "last_activity_at": _iso(activity), "snoozed_until": _iso(snoozed), "resolved_at": _iso(resolved),
-            "last_event_seq": seq, "routing_reason": reason, "sla_kind": sla_kind, "sla_state": sla_state,
+            "last_event_seq": seq, "routing_reason": reason, "needs_callback": callback, "sla_kind": sla_kind,
+            "sla_state": sla_state,
             "sla_deadline": _iso(sla_deadline),
         })
     return out

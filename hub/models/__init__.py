@@ -2,6 +2,7 @@ from hub.models.agents import AgentProfile
 from hub.models.api_tokens import ApiToken
 from hub.models.attachments import Attachment
 from hub.models.audit import AuditEntry
+from hub.models.calls import Call
 from hub.models.canned_responses import CannedResponse
 from hub.models.consents import ConsentChange
 from hub.models.contact_points import ContactPoint
@@ -20,6 +21,7 @@ from hub.models.streams import StreamCounter, StreamEntry
 from hub.models.topics import Topic
 
 __all__ = [
+    "Call",
     "BusinessHours",
     "Holiday",
     "Offer",

@@ -25,6 +25,10 @@ class AgentProfile(PracticeScoped):
     capacity = models.PositiveSmallIntegerField(default=4, help_text="Most conversations worked at once.")
     presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.OFFLINE)
     presence_changed_at = models.DateTimeField(null=True, blank=True)
+    voice_endpoint = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="Where calls picked up in the console ring: a phone number (+1555...) or client:identity.",
+    )
 
     def __str__(self) -> str:
         return self.display_name

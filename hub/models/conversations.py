@@ -46,6 +46,7 @@ class Conversation(PracticeScoped):
     last_event_seq = models.PositiveIntegerField(default=0)
     agent_read_seq = models.PositiveIntegerField(default=0, help_text="Staff have seen the thread up to here.")
     routing_reason = models.CharField(max_length=200, blank=True, default="")
+    needs_callback = models.BooleanField(default=False, help_text="A missed or abandoned call, a voicemail.")
     # The SLA clock that matters now (the soonest deadline), kept here so the
     # queue and the stream show it without another query.
     sla_kind = models.CharField(max_length=16, blank=True, default="")
