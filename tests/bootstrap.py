@@ -9,6 +9,10 @@ import atexit
 import os
 
 os.environ["HUB_ENV"] = "test"
+# Test runs that share a Redis (two people, or CI and a developer) must not
+# see each other's cache entries or channel groups.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"hubtest{os.getpid()}")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"hubtest{os.getpid()}")
 
 if not os.environ.get("REDIS_URL"):
     from hub.lib import embedded_redis

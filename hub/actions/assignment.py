@@ -101,6 +101,8 @@ def accept(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: st
                  .filter(pk=offer_id, agent_id=viewer.user_id).first())
         if offer is None:
             raise NotFound("No such offer.")
+        if offer.status == Offer.Status.ACCEPTED:
+            raise Conflict("You already accepted this offer.", code="offer_closed")
         if offer.status != Offer.Status.PENDING or offer.expires_at <= clock.now():
             raise Conflict("This offer has ended; the conversation went back to the queue.", code="offer_closed")
         _close(offer, Offer.Status.ACCEPTED, clock.now())
@@ -132,7 +134,8 @@ def expire(offer_id: int) -> bool:
         conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
                         .get(pk=offer.conversation_id))
         name = directory.staff_name(offer.practice_id, offer.agent_id)
-        event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Offer to {name} expired")
+        event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Offer to {name} expired",
+                                       data={"action": "offer_expired", "agent_id": offer.agent_id})
         conversation.save(update_fields=["last_event_seq"])
         timeline.publish_changes(conversation, [event], before=timeline.queue_state(conversation))
         conversation_id = offer.conversation_id

@@ -111,7 +111,8 @@ def menu_choice(call_sid: str, department: Department, how: str) -> Call | None:
         if conversation.assignee_id is None and department.pk != conversation.department_id:
             conversation.department = department
             conversation.routing_reason = f"Phone menu choice: {department.name} ({how})"[:200]
-        event = _line(conversation, text, {"call_sid": call_sid, "phase": "menu", "department_id": department.pk})
+        event = _line(conversation, text, {"call_sid": call_sid, "phase": "menu", "department_id": department.pk,
+                                           "moved": conversation.department_id == department.pk})
         conversation.save()
         timeline.publish_changes(conversation, [event], before=before, left_department_id=old_department)
     return call

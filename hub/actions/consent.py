@@ -43,7 +43,7 @@ def _notice_on_timeline(contact: ContactPoint, opted_in: bool, source: str, deta
     why = f" ({detail})" if detail else ""
     text = ("Opted back in to text messages" if opted_in else "Opted out of text messages") + why
     event = timeline.system_notice(conversation, Event.Kind.STATUS, text, author=actor,
-                                   data={"consent": "sms", "opted_in": opted_in, "source": source})
+                                   data={"action": "consent", "consent": "sms", "opted_in": opted_in, "source": source})
     conversation.save(update_fields=["last_event_seq"])
     conversation.patient  # noqa: B018  (loaded for the payload)
     timeline.publish_changes(conversation, [event], before=before)

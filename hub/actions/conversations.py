@@ -89,7 +89,7 @@ def pick_up(viewer: access.Viewer, conversation_id: int, *, via: str = "console"
         conversation.status = Conversation.Status.ASSIGNED
         conversation.snoozed_until = None
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Picked up by {viewer.display_name}",
-                                       author=viewer.user, data={"assignee_id": viewer.user_id, "how": "pick_up"})
+                                       author=viewer.user, data={"action": "picked_up", "assignee_id": viewer.user_id, "how": "pick_up"})
         assignment.withdraw_for(conversation.pk)
         if holding is not None:
             call_id, agent_id = holding.pk, viewer.user_id
@@ -152,8 +152,9 @@ def transfer(viewer: access.Viewer, conversation_id: int, *, reason: str, depart
         event = timeline.system_notice(
             conversation, Event.Kind.TRANSFER, f"Transferred to {target} by {viewer.display_name}: {reason}",
             author=viewer.user, at=now,
-            data={"reason": reason, "from_department_id": old_department_id, "to_department_id": conversation.department_id,
-                  "from_agent_id": old_assignee_id, "to_agent_id": conversation.assignee_id},
+            data={"action": "transferred", "reason": reason, "from_department_id": old_department_id, "to_department_id": conversation.department_id,
+                  "from_agent_id": old_assignee_id, "to_agent_id": conversation.assignee_id,
+                  "assignee_id": conversation.assignee_id},
         )
         assignment.withdraw_for(conversation.pk)
         _finish(viewer, conversation, [event], before, action="conversation.transferred", via=via, ip=ip,
@@ -179,7 +180,7 @@ def assign(viewer: access.Viewer, conversation_id: int, agent_id: int, *, via: s
         conversation.status = Conversation.Status.ASSIGNED
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT,
                                        f"Assigned to {profile.display_name} by {viewer.display_name}",
-                                       author=viewer.user, data={"assignee_id": profile.user_id, "how": "assign"})
+                                       author=viewer.user, data={"action": "assigned", "assignee_id": profile.user_id, "how": "assign"})
         assignment.withdraw_for(conversation.pk)
         return _finish(viewer, conversation, [event], before, action="conversation.assigned", via=via, ip=ip)
 
@@ -206,7 +207,8 @@ def snooze(viewer: access.Viewer, conversation_id: int, until: datetime, *, via:
         conversation.status = Conversation.Status.SNOOZED
         conversation.snoozed_until = until
         event = timeline.system_notice(conversation, Event.Kind.STATUS, f"Snoozed by {viewer.display_name}",
-                                       author=viewer.user, data={"snoozed_until": until.isoformat()})
+                                       author=viewer.user, data={"action": "snoozed", "snoozed_until": until.isoformat(),
+                                                                  "assignee_id": conversation.assignee_id})
         sla.pause(conversation, now=now)
         sla.sync(conversation)
         assignment.withdraw_for(conversation.pk)
@@ -229,7 +231,8 @@ def wake_due(limit: int = 500) -> int:
             conversation.status = (Conversation.Status.ASSIGNED if conversation.assignee_id
                                    else Conversation.Status.QUEUED)
             conversation.snoozed_until = None
-            event = timeline.system_notice(conversation, Event.Kind.STATUS, "Snooze ended")
+            event = timeline.system_notice(conversation, Event.Kind.STATUS, "Snooze ended",
+                                           data={"action": "snooze_ended", "by": "time"})
             sla.resume(conversation)
             sla.sync(conversation)
             conversation.save()
@@ -264,7 +267,8 @@ def resolve(viewer: access.Viewer, conversation_id: int, *, disposition: str = "
         topic = directory.topic_name(viewer.practice_id, conversation.topic_id)
         text = DISPOSITIONS[disposition] + f" by {viewer.display_name}" + (f" · Topic: {topic}" if topic else "")
         event = timeline.system_notice(conversation, Event.Kind.STATUS, text, author=viewer.user, at=now,
-                                       data={"disposition": disposition, "topic_id": conversation.topic_id})
+                                       data={"action": "resolved", "disposition": disposition,
+                                             "topic_id": conversation.topic_id, "assignee_id": conversation.assignee_id})
         sla.stop(conversation, (sla.Kind.RESOLUTION,), met=True, now=now)
         sla.stop(conversation, (sla.Kind.FIRST_RESPONSE, sla.Kind.NEXT_RESPONSE), met=False, now=now)
         sla.sync(conversation)
@@ -290,7 +294,8 @@ def reopen(viewer: access.Viewer, conversation_id: int, *, via: str = "console",
         conversation.resolved_at = None
         conversation.disposition = ""
         event = timeline.system_notice(conversation, Event.Kind.STATUS, f"Reopened by {viewer.display_name}",
-                                       author=viewer.user)
+                                       author=viewer.user,
+                                       data={"action": "reopened", "by": "staff", "assignee_id": viewer.user_id})
         sla.start(conversation, sla.Kind.RESOLUTION)
         sla.sync(conversation)
         return _finish(viewer, conversation, [event], before, action="conversation.reopened", via=via, ip=ip)

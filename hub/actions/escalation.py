@@ -64,12 +64,14 @@ def check(conversation: Conversation, event: Event, flags: list[redflags.Flag]) 
             conversation.assignee = None
             conversation.status = Conversation.Status.QUEUED
             moved_to = clinical.name
+            conversation.routing_reason = f"Urgent symptom: moved to {clinical.name}"[:200]
     negated = " (negated: a nurse should still look)" if serious is None else ""
     text_line = f"Urgent: \"{shown.phrase}\" ({shown.category}){negated}"
     if moved_to:
         text_line += f"; moved to {moved_to}"
     reply = serious is not None and not _safety_sent_recently(conversation, now)
     notice = timeline.system_notice(conversation, Event.Kind.SYSTEM, text_line, at=now, data={
+        "action": "escalated", **({"department_id": conversation.department_id, "assignee_id": None} if moved_to else {}),
         "red_flags": [{"phrase": f.phrase, "category": f.category, "negated": f.negated} for f in flags],
         "event_id": event.pk, "safety_reply": reply})
     publish(([practice_stream(conversation.practice_id)], "alert.created", AlertOut(

@@ -206,7 +206,7 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
         conversation = _reopen_recent(practice_id, patient, now)
         if conversation is not None:
             reopened = True
-            notices.append("Reopened: the patient wrote again")
+            notices.append(("Reopened: the patient wrote again", {"action": "reopened", "by": "patient"}))
     if conversation is None:
         is_new = True
         decision = routing.route(practice_id, channel=inbound.channel, body=_screened_text(inbound),
@@ -220,7 +220,7 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
         conversation.status = Conversation.Status.ASSIGNED if conversation.assignee_id else Conversation.Status.QUEUED
         conversation.snoozed_until = None
         woken = True
-        notices.append("Woken from snooze: the patient wrote again")
+        notices.append(("Woken from snooze: the patient wrote again", {"action": "snooze_ended", "by": "patient"}))
     starts_waiting = conversation.waiting_since is None
     conversation.patient = patient
     conversation.channel = inbound.channel
@@ -230,9 +230,12 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
     if is_new:
         conversation.save()
         department = directory.department_name(practice_id, conversation.department_id)
-        notices.append(f"Routed to {department}: {conversation.routing_reason}")
+        notices.append((f"Routed to {department}: {conversation.routing_reason}",
+                        {"action": "routed", "department_id": conversation.department_id,
+                         "topic_id": conversation.topic_id}))
 
-    events = [timeline.system_notice(conversation, Event.Kind.STATUS, text, at=now) for text in notices]
+    events = [timeline.system_notice(conversation, Event.Kind.STATUS, text, at=now, data=data)
+              for text, data in notices]
     event = timeline.append(
         conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
         body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now,
@@ -240,6 +243,10 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
     if inbound.attachments:
         attachments.attach_pending(event, inbound.attachments)
     events.append(event)
+    # Escalate first: an urgent patient's clocks run on the urgent policy.
+    priority_before = conversation.priority
+    escalated = escalation.check(conversation, event, flags)
+    events += escalated
 
     if is_new:
         sla.start(conversation, sla.Kind.FIRST_RESPONSE, now)
@@ -253,7 +260,11 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
             kind = sla.Kind.NEXT_RESPONSE if conversation.first_response_at else sla.Kind.FIRST_RESPONSE
             sla.start(conversation, kind, now)
             sla.resume(conversation, (sla.Kind.RESOLUTION,), now)  # it paused while waiting on the patient
-    events += escalation.check(conversation, event, flags)
+        elif escalated and conversation.priority > priority_before and conversation.waiting_since:
+            # Already waiting on an everyday promise: the urgent one runs from now.
+            kind = sla.Kind.NEXT_RESPONSE if conversation.first_response_at else sla.Kind.FIRST_RESPONSE
+            sla.stop(conversation, (kind,), met=False, now=now)
+            sla.start(conversation, kind, now)
     sla.sync(conversation)
     conversation.save()
     timeline.publish_changes(conversation, events, before=before)

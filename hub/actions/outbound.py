@@ -80,13 +80,15 @@ def send_message(viewer: access.Viewer, conversation_id: int, body: str, *, chan
             conversation.resolved_at = None
             conversation.disposition = ""
             events.append(timeline.system_notice(conversation, Event.Kind.STATUS, "Reopened by a reply",
-                                                 author=viewer.user, at=now))
+                                                 author=viewer.user, at=now,
+                                                 data={"action": "reopened", "by": "reply"}))
         if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.QUEUED):
             # Answering a waiting conversation takes it.
             conversation.status = Conversation.Status.ASSIGNED
             conversation.assignee = viewer.user
             events.append(timeline.system_notice(conversation, Event.Kind.ASSIGNMENT,
-                                                 f"Taken by {viewer.display_name}", author=viewer.user, at=now))
+                                                 f"Taken by {viewer.display_name}", author=viewer.user, at=now,
+                                                 data={"action": "taken", "assignee_id": viewer.user_id}))
         event = timeline.append(
             conversation, kind=Event.Kind.MESSAGE, channel=channel, direction=Event.Direction.OUT, body=body,
             data={"to": recipient}, author=viewer.user, delivery_status=Event.Delivery.PENDING, at=now,

@@ -36,7 +36,8 @@ def policy_for(practice_id: int, department_id: int, priority: int) -> SlaPolicy
         Q(priority=priority) | Q(priority__isnull=True)))
 
     def specificity(p: SlaPolicy) -> int:
-        return (2 if p.department_id else 0) + (1 if p.priority is not None else 0)
+        # A promise for urgent patients outranks a department's everyday one.
+        return (2 if p.priority is not None else 0) + (1 if p.department_id else 0)
 
     return max(candidates, key=specificity, default=None)
 
@@ -213,8 +214,13 @@ def fire(clock_id: int, *, skip_locked: bool = False) -> str | None:
 
 
 def _label(sla_clock: SlaClock) -> str:
-    minutes = sla_clock.target_seconds / 60
-    span = f"{minutes:g} min" if minutes < 120 else f"{minutes / 60:g} h"
+    seconds = sla_clock.target_seconds
+    if seconds < 120:
+        span = f"{seconds} s"
+    elif seconds < 7200:
+        span = f"{seconds / 60:.3g} min"
+    else:
+        span = f"{seconds / 3600:.3g} h"
     return f"{sla_clock.get_kind_display()} SLA ({span})"
 
 
@@ -245,7 +251,7 @@ def _breach(conversation: Conversation, sla_clock: SlaClock, now: datetime) -> s
     policy = policy_for(conversation.practice_id, conversation.department_id, conversation.priority)
     late = (now - sla_clock.deadline).total_seconds()
     events = [timeline.system_notice(conversation, Event.Kind.SYSTEM, f"{_label(sla_clock)} breached",
-                                     data={"sla": sla_clock.kind, "deadline": sla_clock.deadline.isoformat(),
+                                     data={"action": "sla_breached", "sla": sla_clock.kind, "deadline": sla_clock.deadline.isoformat(),
                                            "fired_late_seconds": round(late, 3)}, at=now)]
     if policy is None or policy.raise_priority_on_breach:
         conversation.priority = max(conversation.priority, Conversation.Priority.HIGH)
@@ -254,7 +260,8 @@ def _breach(conversation: Conversation, sla_clock: SlaClock, now: datetime) -> s
         conversation.assignee = None
         conversation.status = Conversation.Status.QUEUED
         events.append(timeline.system_notice(conversation, Event.Kind.ASSIGNMENT,
-                                             "Returned to the queue after the SLA breach", at=now))
+                                             "Returned to the queue after the SLA breach", at=now,
+                                             data={"action": "unassigned", "how": "sla_breach", "assignee_id": None}))
     sync(conversation)
     conversation.save()
     timeline.publish_changes(conversation, events, before=before,

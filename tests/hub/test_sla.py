@@ -180,3 +180,36 @@ def test_the_same_breach_run_twice_at_once_fires_once(frozen_clock):
         t.join()
     assert results.count("breached") == 1 and results.count(None) == 3
     assert Event.objects.filter(conversation=conversation, body__contains="breached").count() == 1
+
+
+def test_an_urgent_message_runs_on_the_urgent_policy(world, policy, frozen_clock):
+    """Escalation happens before the clocks start, and a priority policy
+    outranks the department's everyday one."""
+    SlaPolicy.objects.create(practice=world.practice, name="Nurse line", department=world.nurse,
+                             first_response_seconds=600)
+    SlaPolicy.objects.create(practice=world.practice, name="Urgent", priority=2, first_response_seconds=90)
+    conversation = inbound(world.practice, body="I have crushing chest pain").conversation
+    conversation.refresh_from_db()
+    assert conversation.department == world.nurse and conversation.urgent
+    assert clock_of(conversation).target_seconds == 90
+    assert conversation.routing_reason == "Urgent symptom: moved to Nurse Line"
+
+
+def test_a_patient_already_waiting_who_turns_urgent_gets_the_urgent_promise(world, policy, frozen_clock):
+    SlaPolicy.objects.create(practice=world.practice, name="Urgent", priority=2, first_response_seconds=90)
+    conversation = inbound(world.practice, body="Can I book a checkup?").conversation
+    everyday = clock_of(conversation)
+    frozen_clock.advance(minutes=3)
+    inbound(world.practice, body="Now I have crushing chest pain")
+    everyday.refresh_from_db()
+    assert everyday.state == "cancelled"
+    urgent = clock_of(conversation)
+    assert urgent.target_seconds == 90 and urgent.started_at == frozen_clock.now
+
+
+def test_short_targets_read_well(world, frozen_clock):
+    SlaPolicy.objects.create(practice=world.practice, name="Fast", first_response_seconds=40)
+    conversation = inbound(world.practice).conversation
+    frozen_clock.advance(seconds=41)
+    sla.fire(clock_of(conversation).pk)
+    assert Event.objects.filter(body="First response SLA (40 s) breached").exists()

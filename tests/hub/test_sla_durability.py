@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def breaches(conversation):
-    return Event.objects.filter(conversation=conversation, body__endswith="SLA (0.05 min) breached").count()
+    return Event.objects.filter(conversation=conversation, body__endswith="SLA (3 s) breached").count()
 
 
 def wait_for(condition, timeout=30.0):

@@ -75,3 +75,9 @@ export const getPatient = (id, { signal } = {}) => request("GET", `/patients/${e
 export const getPatientConversations = (id, { signal } = {}) =>
   request("GET", `/patients/${encodeURIComponent(id)}/conversations`, { signal });
 export const setPresence = (presence, reason = "manual") => request("PUT", "/me/presence", { body: { presence, reason } });
+
+// Automatic assignment: conversations offered to me (docs/routing.md).
+const offer = (id) => `/offers/${encodeURIComponent(id)}`;
+export const getOffers = () => request("GET", "/offers");
+export const acceptOffer = (id) => request("POST", `${offer(id)}/accept`, { body: {} });
+export const declineOffer = (id) => request("POST", `${offer(id)}/decline`, { body: {} });

@@ -3,12 +3,16 @@
 // data between them.
 
 import { ConversationActions } from "./actions.js";
+import { AlertTray } from "./alerts.js";
+import { tickSla } from "./badges.js";
+import { observeServerTime, serverNow } from "./clock.js";
 import { Composer } from "./composer.js";
 import { openDialog } from "./dialog.js";
 import { Directory } from "./directory.js";
 import { byId } from "./dom.js";
 import { waitLabel } from "./format.js";
-import { Notices } from "./notices.js";
+import { Announcer, Notices } from "./notices.js";
+import { OfferBanner } from "./offers.js";
 import { PatientPanel } from "./patient-panel.js";
 import { PresenceControl } from "./presence.js";
 import { QueueView } from "./queue-view.js";
@@ -24,6 +28,8 @@ const boot = JSON.parse(byId("console-boot").textContent);
 const me = boot.user;
 
 const notices = new Notices(byId("notices"), byId("announcer"));
+const alertAnnouncer = new Announcer(byId("alert-announcer"));
+const urgentAnnouncer = new Announcer(byId("urgent-announcer"));
 const directory = new Directory();
 const store = new ConversationStore({ userId: me.id, departmentIds: me.department_ids });
 store.load(boot.conversations);
@@ -35,6 +41,7 @@ const stream = new Stream(`${location.protocol === "https:" ? "wss" : "ws"}://${
   onEvent: onStreamMessage,
   onSignal: onStreamSignal,
   onResync,
+  onServerTime: (ts) => observeServerTime(ts),
 });
 
 const queue = new QueueView({
@@ -59,6 +66,26 @@ const actions = new ConversationActions({
     await navigate(conversation.id);
     composer.focus(); // picked up to answer: straight to the reply box
   },
+});
+const offers = new OfferBanner({
+  notices,
+  announcer: alertAnnouncer,
+  async onAccepted(conversation) {
+    applyConversation(conversation);
+    notices.show(`You accepted ${conversation.patient_name}.`, { tone: "success" });
+    await navigate(conversation.id);
+    composer.focus(); // accepted to answer, as after a pick-up
+  },
+  isMine: (id) => actions.pickingUp.has(id) || store.get(id)?.assignee_id === me.id,
+});
+const supervising = me.role === "supervisor" || me.role === "admin";
+const alerts = new AlertTray({
+  // Supervisors see every alert; agents only urgent ones they could act on.
+  wants: (a) => supervising || (a.kind === "urgent" &&
+    (me.department_ids.includes(a.department_id) || store.get(a.conversation_id)?.assignee_id === me.id)),
+  onOpen: (id) => navigate(id),
+  announcer: alertAnnouncer,
+  urgentAnnouncer,
 });
 const dialogs = {
   transfer: new TransferDialog({ directory, userId: me.id, onDone: actionDone }),
@@ -156,6 +183,12 @@ function onStreamMessage(msg) {
       directory.applyPresence(payload);
       if (payload.user_id === me.id) presence.setKnown(payload.presence);
       break;
+    case "alert.created":
+      alerts.add(msg); // whole message: its (stream, seq) identifies it
+      break;
+    case "offer.updated":
+      offers.apply(payload);
+      break;
     default:
       break;
   }
@@ -165,7 +198,7 @@ function announceConversation(before, c) {
   if (!store.get(c.id)) return; // not (or no longer) in our queue
   if (!before && c.status === "queued") {
     notices.announce(`New conversation waiting: ${c.patient_name}, ${c.department_name}.`);
-  } else if (c.assignee_id === me.id && before && before.assignee_id !== me.id && !actions.pickingUp.has(c.id)) {
+  } else if (c.assignee_id === me.id && before && before.assignee_id !== me.id && !actions.pickingUp.has(c.id) && !offers.accepting.has(c.id)) {
     notices.show(`${c.patient_name} was assigned to you.`);
   }
 }
@@ -190,7 +223,9 @@ function onStreamSignal(msg) {
 let reloadTimer = null;
 function onResync(streamName) {
   if (streamName.startsWith("practice.")) {
-    directory.refresh().catch(() => {}); // only presence lives there
+    // Presence reloads over HTTP; alerts cannot be fetched again.
+    directory.refresh().catch(() => {});
+    if (supervising) notices.show("Some alerts may have been missed while live updates were interrupted. Check the queue for urgent conversations.");
     return;
   }
   // The server cannot replay what we missed: start again from a fresh
@@ -233,10 +268,13 @@ window.addEventListener("offline", () => showStreamState(streamState));
 
 // --- page chrome --------------------------------------------------------------
 
-// Wait clocks tick for what is on screen only (at most a few hundred nodes).
+// Wait clocks, SLA badges and offer countdowns tick for what is on screen
+// only (at most a few hundred nodes), by the server's clock.
 setInterval(() => {
-  const now = Date.now();
+  const now = serverNow();
   for (const node of document.querySelectorAll("[data-wait-since]")) node.textContent = waitLabel(node.dataset.waitSince, now);
+  tickSla(now);
+  offers.tick(now);
 }, 1000);
 
 // The tab title counts who is waiting, so a background tab still says so.
@@ -281,6 +319,8 @@ installShortcuts({
   snooze: () => headerAction("snooze"),
   resolve: () => headerAction("resolve"),
   reopen: () => headerAction("reopen"),
+  "accept-offer": () => offers.actOnOldest("accept"),
+  "decline-offer": () => offers.actOnOldest("decline"),
 });
 
 // Esc in the reply box (nothing else open) leaves it, so single-key shortcuts work again.
@@ -303,6 +343,7 @@ directory.refresh().then((data) => {
 queue.render();
 presence.startIdleWatch();
 stream.connect();
+offers.load(); // offered before this page loaded; later ones come on the stream
 const initial = conversationFromHash();
 if (initial !== null) openConversation(initial);
 window.hubStream = stream; // for debugging and browser tests

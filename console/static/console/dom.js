@@ -53,6 +53,10 @@ const ICONS = {
   file: ["M6 2h9l5 5v15H6z", "M14 2v6h6"],
   bolt: ["M13 2L4 14h7l-1 8 9-12h-7z"],
   unread: ["M12 8a4 4 0 1 0 0 8a4 4 0 1 0 0-8z"],
+  high: ["M12 19V5", "M5 12l7-7 7 7"],
+  clock: ["M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18z", "M12 7v5l3 2"],
+  pause: ["M9 6v12", "M15 6v12"],
+  bell: ["M6 16V11a6 6 0 0 1 12 0v5l2 2H4z", "M10 21h4"],
 };
 
 export function icon(name, className = "icon") {

@@ -18,6 +18,11 @@ export function isUrgent(conversation) {
   return Boolean(conversation.urgent) || conversation.priority >= 2;
 }
 
+/** Priority 1 (e.g. raised after an SLA breach), short of urgent. */
+export function isHigh(conversation) {
+  return !isUrgent(conversation) && conversation.priority === 1;
+}
+
 /** "45s", "12m 05s", "3h 12m", "2d 4h": compact, and stable width per unit. */
 export function durationLabel(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -29,6 +34,30 @@ export function durationLabel(ms) {
 
 export function waitLabel(since, now = Date.now()) {
   return since ? durationLabel(now - Date.parse(since)) : "";
+}
+
+/**
+ * A countdown to the second: "2:14", "59:59"; from an hour on "3h 12m", then
+ * "2d 4h" (seconds stop mattering, and "1:02:14" reads like a time of day).
+ * `round` is Math.ceil for time left (0:01 until the very end), Math.floor
+ * for time past.
+ */
+export function clockLabel(ms, round = Math.floor) {
+  const s = Math.max(0, round(Math.abs(ms) / 1000));
+  if (s >= 3600) return durationLabel(s * 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The same span in words, for screen readers: "2 minutes 14 seconds". */
+export function spokenDuration(ms, round = Math.floor) {
+  const s = Math.max(0, round(Math.abs(ms) / 1000));
+  const parts = s >= 86400
+    ? [[Math.floor(s / 86400), "day"], [Math.floor((s % 86400) / 3600), "hour"]]
+    : s >= 3600
+      ? [[Math.floor(s / 3600), "hour"], [Math.floor((s % 3600) / 60), "minute"]]
+      : [[Math.floor(s / 60), "minute"], [s % 60, "second"]];
+  const words = parts.filter(([n], i) => n || (i === 1 && !parts[0][0])).map(([n, unit]) => plural(n, unit));
+  return words.join(" ") || plural(0, "second");
 }
 
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });

@@ -43,3 +43,26 @@ export class Notices {
     setTimeout(() => { this.announcer.textContent = text; }, 50);
   }
 }
+
+/**
+ * A live region for things that may come in bursts (alerts, offers): each
+ * text is added as its own line, so three alerts in one second are all
+ * read, where replacing the text would leave only the last. Lines are
+ * removed once read (the region's politeness is set in the page).
+ */
+export class Announcer {
+  constructor(region, { keepMs = 15000 } = {}) {
+    this.region = region;
+    this.keepMs = keepMs;
+  }
+
+  say(text) {
+    const line = el("p", {}, text);
+    // A short delay: a region changed in the same task as it became
+    // relevant is sometimes skipped by screen readers.
+    setTimeout(() => {
+      this.region.append(line);
+      setTimeout(() => line.remove(), this.keepMs);
+    }, 50);
+  }
+}

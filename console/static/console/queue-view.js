@@ -3,8 +3,9 @@
 // at most MAX_ROWS rows are in the DOM, rows are reused while their
 // conversation snapshot is unchanged, and renders are batched per frame.
 
+import { priorityBadge, slaBadge } from "./badges.js";
 import { el, icon } from "./dom.js";
-import { channelInfo, isUrgent, timeLabel, waitLabel } from "./format.js";
+import { channelInfo, timeLabel, waitLabel } from "./format.js";
 
 const MAX_ROWS = 300;
 const STATE_KEY = "hub.console.queue";
@@ -272,13 +273,16 @@ function buildRow(c, { me, active, unread, pending }) {
   const channel = channelInfo(c.channel);
   const where = [c.department_name, c.topic_name].filter(Boolean).join(" · ");
   const status = statusText(c, me);
-  const open = el("button", { type: "button", class: "row-open", "aria-current": active ? "true" : undefined },
+  const slaId = c.sla_state ? `sla-${c.id}` : undefined;
+  // The badge sits outside the row's button: describe the button by it, so
+  // moving through the queue also reads each conversation's SLA.
+  const open = el("button", { type: "button", class: "row-open", "aria-current": active ? "true" : undefined, "aria-describedby": slaId },
     el("span", { class: `channel channel-${c.channel}`, title: channel.name },
       icon(channel.icon), el("span", { class: "channel-label" }, channel.label)),
     el("span", { class: "row-main" },
       el("span", { class: "row-top" },
         el("span", { class: "row-name" }, c.patient_name),
-        isUrgent(c) && el("span", { class: "urgent" }, icon("urgent"), "Urgent"),
+        priorityBadge(c, { hook: true }),
         unread && el("span", { class: "row-unread" }, icon("unread"), "New message")),
       el("span", { class: "row-where" }, where || "No department"),
       status && el("span", { class: `row-status status-${c.status}` }, status)),
@@ -286,10 +290,10 @@ function buildRow(c, { me, active, unread, pending }) {
       el("span", { class: "visually-hidden" }, "waiting "),
       el("span", { "data-wait-since": c.waiting_since }, waitLabel(c.waiting_since))));
   const row = el("li", {
-    class: "queue-row" + (active ? " active" : "") + (unread ? " unread" : ""),
+    class: "queue-row" + (active ? " active" : "") + (unread ? " unread" : "") + (c.sla_state ? " has-sla" : ""),
     "data-conversation-id": String(c.id), "data-status": c.status,
   }, open);
-  const side = el("div", { class: "row-side" }, el("span", { class: "sla", "data-sla": "" }));
+  const side = el("div", { class: "row-side" }, slaBadge(el("span", { class: "sla", "data-sla": "", id: slaId }), c));
   row.append(side);
   if (c.status === "queued") {
     side.append(el("button", {

@@ -18,6 +18,8 @@ export const SHORTCUTS = [
   { keys: ["s"], action: "snooze", help: "Snooze" },
   { keys: ["e"], action: "resolve", help: "Resolve" },
   { keys: ["o"], action: "reopen", help: "Reopen a resolved conversation" },
+  { keys: ["a"], action: "accept-offer", help: "Accept the oldest conversation offered to you" },
+  { keys: ["d"], action: "decline-offer", help: "Decline the oldest conversation offered to you" },
   { keys: ["?"], action: "help", help: "Show these shortcuts" },
   { keys: ["Ctrl", "Enter"], join: "+", help: "Send the reply or note (in the reply box; ⌘+Enter on a Mac)" },
   { keys: ["Esc"], help: "Close a dialog or the canned response list" },

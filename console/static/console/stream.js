@@ -13,7 +13,7 @@ const CLOSE_SESSION_ENDED = 4440;
 const CLOSE_HEARTBEAT_MISSED = 4000;
 
 export class Stream {
-  constructor(url, { cursors = {}, heartbeat = 15, onEvent, onState, onResync, onWelcome, onSignal, onError } = {}) {
+  constructor(url, { cursors = {}, heartbeat = 15, onEvent, onState, onResync, onWelcome, onSignal, onError, onServerTime } = {}) {
     this.url = url;
     this.cursors = { ...cursors };
     this.onEvent = onEvent || (() => {}); // sequenced messages, each once, in order per stream
@@ -22,6 +22,7 @@ export class Stream {
     this.onWelcome = onWelcome || (() => {});
     this.onSignal = onSignal || (() => {}); // unsequenced, best-effort messages (e.g. "typing")
     this.onError = onError || ((msg) => console.warn("stream error", msg.code, msg.detail || ""));
+    this.onServerTime = onServerTime || (() => {}); // heartbeat/pong `ts`, for countdowns to server deadlines
     this.heartbeat = heartbeat; // seconds; the server's welcome has the final word
     this.retries = 0;
     this.lastHeard = Date.now();
@@ -70,6 +71,7 @@ export class Stream {
         return;
       case "heartbeat":
       case "pong":
+        if (msg.ts) this.onServerTime(msg.ts);
         return;
       case "resync":
         this.cursors[msg.stream] = msg.seq;

@@ -4,8 +4,9 @@
 // event.created and event.updated never show an entry twice.
 
 import { getConversation } from "./api.js";
+import { priorityBadge, slaBadge } from "./badges.js";
 import { el, icon } from "./dom.js";
-import { channelInfo, isUrgent, timeLabel, waitLabel } from "./format.js";
+import { channelInfo, timeLabel, waitLabel } from "./format.js";
 import { isNewer, renderEvent } from "./timeline.js";
 
 const PAGE = 50;
@@ -22,6 +23,7 @@ export class ThreadView {
     this.root = document.getElementById("thread");
     this.title = document.getElementById("thread-title");
     this.facts = document.getElementById("thread-facts");
+    this.routing = document.getElementById("thread-routing");
     this.actions = document.getElementById("thread-actions");
     this.scroller = document.getElementById("thread-scroll");
     this.timeline = document.getElementById("timeline");
@@ -76,6 +78,7 @@ export class ThreadView {
     this.title.textContent = "Loading conversation…";
     this.status.hidden = true;
     this.facts.replaceChildren();
+    this.routing.hidden = true;
     this.setActionsVisible(null);
     this.timeline.setAttribute("aria-busy", "true");
     let data;
@@ -155,7 +158,8 @@ export class ThreadView {
   setConversation(c) {
     this.conversation = c;
     this.title.replaceChildren(c.patient_name);
-    if (isUrgent(c)) this.title.append(" ", el("span", { class: "urgent" }, icon("urgent"), "Urgent"));
+    const priority = priorityBadge(c);
+    if (priority) this.title.append(" ", priority);
     const channel = channelInfo(c.channel);
     const facts = [
       ["Channel", el("span", { class: `channel channel-${c.channel}` }, icon(channel.icon), el("span", { class: "channel-label" }, channel.label))],
@@ -166,8 +170,12 @@ export class ThreadView {
     if (c.waiting_since) {
       facts.push(["Waiting", el("span", { "data-wait-since": c.waiting_since }, waitLabel(c.waiting_since))]);
     }
+    if (c.sla_state) facts.push(["SLA", slaBadge(el("span", { class: "sla" }), c, { compact: false })]);
     // <div> groups keep each term with its value when the line wraps.
     this.facts.replaceChildren(...facts.map(([term, value]) => el("div", {}, el("dt", {}, term), el("dd", {}, value))));
+    // Why it is in this department (a rule, the channel's choice, the default).
+    this.routing.textContent = c.routing_reason ? `Routed: ${c.routing_reason}` : "";
+    this.routing.hidden = !c.routing_reason;
     const workable = this.follows(c);
     this.setActionsVisible(workable ? c : null);
     this.status.hidden = workable;
