@@ -19,13 +19,13 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps node_modules/.installed
 	$(BIN)/python -m hub.devtools.run
 
 # The browser tests drive Debian's Chromium (Playwright's own browser
 # download does not work on these machines) and run in their own pytest
 # process: Playwright's event loop and pytest-asyncio's do not mix.
-test: $(VENV)/.test-deps browser-deps
+test: $(VENV)/.test-deps node_modules/.installed browser-deps
 	$(BIN)/python -m pytest -m "not browser"
 	$(BIN)/python -m pytest -m browser tests/browser
 
@@ -33,6 +33,12 @@ browser-deps: tests/browser/node_modules/.installed
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# Chart.js, from npm, draws the KPI dashboard's charts (served as static files).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (the dashboard's charts come from npm)"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 # axe-core, from npm, audits the chat widget's accessibility.
 tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json

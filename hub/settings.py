@@ -175,6 +175,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # fire at all if a task was lost, at most this late.
     "sweep-sla": {"task": "hub.tasks.sweep_sla", "schedule": envfloat("SLA_SWEEP_SECONDS", 1.0)},
     "sweep-offers": {"task": "hub.tasks.sweep_offers", "schedule": 5.0},
+    # KPI facts follow the timeline, and wallboards are pushed, this often.
+    "kpi-refresh": {"task": "kpi.tasks.refresh", "schedule": envfloat("KPI_REFRESH_SECONDS", 1.0)},
 }
 
 # --- Auth, sessions, security -----------------------------------------------
@@ -209,6 +211,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Chart.js, from npm (package.json; `make run` and `make test` install it),
+# served as /static/vendor/chartjs/ for the KPI dashboard.
+STATICFILES_DIRS = [("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist")]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -232,6 +237,23 @@ VOICE_HOLD_MUSIC_URL = envstr("VOICE_HOLD_MUSIC_URL", "http://com.twilio.sounds.
 VOICE_VOICEMAIL_MAX_SECONDS = envint("VOICE_VOICEMAIL_MAX_SECONDS", 180)
 RECORDING_MAX_BYTES = envint("RECORDING_MAX_BYTES", 20 * 1024 * 1024)
 SHORT_ABANDON_SECONDS = envint("SHORT_ABANDON_SECONDS", 5)
+# KPI definitions (docs/kpi.md). Service level: the share answered within
+# these seconds, against the target share.
+KPI = {
+    "service_level_seconds": {"voice": envint("KPI_SL_VOICE_SECONDS", 20),
+                              "messages": envint("KPI_SL_MESSAGE_SECONDS", 120)},
+    "service_level_target": envfloat("KPI_SL_TARGET", 0.8),
+    "fcr_days": envint("KPI_FCR_DAYS", 7),
+    "training_minimum": envint("KPI_TRAINING_MINIMUM", 5),
+    # Conversations an agent works at once, for message staffing (Erlang C
+    # assumes one at a time).
+    "message_concurrency": envint("KPI_MESSAGE_CONCURRENCY", 3),
+    "forecast_weeks": envint("KPI_FORECAST_WEEKS", 4),
+}
+# A chat visitor whose widget has not pinged for WIDGET_ALIVE_SECONDS, checked
+# VISITOR_LEFT_AFTER_SECONDS after their socket closed, has left the chat.
+WIDGET_ALIVE_SECONDS = envint("WIDGET_ALIVE_SECONDS", 45)
+VISITOR_LEFT_AFTER_SECONDS = envint("VISITOR_LEFT_AFTER_SECONDS", 60)
 SANDBOX_STATUS_DELAYS = [envfloat("SANDBOX_SENT_AFTER", 0.4), envfloat("SANDBOX_DELIVERED_AFTER", 1.2)]
 WIDGET_LIMITS = {
     "connects_per_ip": envint("WIDGET_CONNECTS_PER_IP", 60),

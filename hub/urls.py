@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("channels_app.webchat.urls")),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
+    path("kpi/", include("kpi.urls")),
     path("", include("console.root_urls")),
 ]

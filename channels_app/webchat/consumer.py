@@ -64,6 +64,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.visitor is not None:
+            await database_sync_to_async(_watch_for_leaving)(self.visitor.patient_id)
             for group in (patient_group(self.visitor.patient_id), practice_visitors_group(self.practice.pk)):
                 try:
                     await self.channel_layer.group_discard(group, self.channel_name)
@@ -102,6 +103,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def _welcome(self, token: str, extra: dict) -> None:
         await self.channel_layer.group_add(patient_group(self.visitor.patient_id), self.channel_name)
         await self.channel_layer.group_add(practice_visitors_group(self.practice.pk), self.channel_name)
+        await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
         availability = await database_sync_to_async(service.availability)(self.practice.pk)
         sms = await database_sync_to_async(service.masked_sms_number)(self.visitor)
         await self.send_json({"type": "welcome", "token": token, **availability, "sms_number": sms, **extra})
@@ -179,6 +181,8 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sms_handoff", **result})
 
     async def _ping(self, content) -> None:
+        if self.visitor is not None:
+            await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
         await self.send_json({"type": "pong"})
 
     # --- the practice's side ----------------------------------------------------
@@ -213,6 +217,21 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def patient_typing(self, message):
         await self.send_json({"type": "typing", "who": "agent", "name": message.get("name")})
+
+
+def _watch_for_leaving(patient_id: int) -> None:
+    """Check back once every widget of theirs would have pinged: gone for
+    good, or only reloading the page?"""
+    from channels_app.webchat.tasks import check_visitor_left
+    from hub.lib import clock
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # nothing waits in-process; tests call the check themselves
+    try:
+        check_visitor_left.apply_async((patient_id, clock.now().isoformat()),
+                                       countdown=settings.VISITOR_LEFT_AFTER_SECONDS)
+    except Exception:
+        log.warning("could not schedule the visitor-left check", exc_info=True)
 
 
 def _conversation_streams(patient_id: int) -> list[tuple[str, int]]:

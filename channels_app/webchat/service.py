@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from hub.actions import attachments, contacts, outbound
@@ -28,6 +30,16 @@ class Visitor:
     practice_id: int
     visitor_id: str
     patient_id: int
+
+
+def mark_alive(patient_id: int) -> None:
+    """A widget of this visitor is connected (on connect and every ping:
+    the widget pings every 20 seconds)."""
+    cache.set(f"widget-alive:{patient_id}", 1, timeout=settings.WIDGET_ALIVE_SECONDS)
+
+
+def still_here(patient_id: int) -> bool:
+    return cache.get(f"widget-alive:{patient_id}") is not None
 
 
 def practice_for_key(key: str) -> Practice | None:

@@ -44,3 +44,30 @@ def register_web_visitor(practice_id: int, *, first_name: str, phone: str = "", 
             else:
                 known = True
     return WebVisitor(patient=patient, visitor_id=visitor_id, phone_linked=linked, phone_known=known)
+
+
+def visitor_left(patient_id: int, *, left_at) -> bool:
+    """A chat visitor closed the page (no widget of theirs has been
+    connected for a while) while waiting for the practice. On the thread,
+    so the agent knows a reply may be read later or not at all, and for the
+    abandonment figures (docs/kpi.md). Once per wait; nothing if they are
+    not waiting or not on chat."""
+    from hub.actions import timeline
+    from hub.models import Conversation, Event
+
+    with transaction.atomic():
+        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+                        .filter(patient_id=patient_id).exclude(status=Conversation.Status.RESOLVED).first())
+        if conversation is None or conversation.waiting_since is None or conversation.channel != "web":
+            return False
+        if conversation.waiting_since > left_at:
+            return False  # they wrote again after the socket closed
+        if Event.objects.filter(conversation=conversation, created_at__gte=conversation.waiting_since,
+                                data__action="visitor_left").exists():
+            return False
+        before = timeline.queue_state(conversation)
+        event = timeline.system_notice(conversation, Event.Kind.STATUS, "The patient left the chat", data={
+            "action": "visitor_left", "left_at": left_at.isoformat()})
+        conversation.save(update_fields=["last_event_seq"])
+        timeline.publish_changes(conversation, [event], before=before)
+    return True

@@ -358,3 +358,8 @@ def decline_offer(request, offer_id: int):
     viewer = _viewer(request)
     assignment.decline(viewer, offer_id, via=_via(request), ip=audit.client_ip(request.META))
     return Status(204, None)
+
+
+from kpi.api import router as kpi_router  # noqa: E402  (the KPI tables, read-only)
+
+api.add_router("/kpi", kpi_router)

@@ -45,6 +45,8 @@ def _banner(base: str, env: dict) -> str:
         "=" * 68,
         "  The hub is running.",
         f"  Agent console     {base}/console/",
+        f"  KPI dashboard     {base}/kpi/   (wallboard: {base}/kpi/wallboard/)",
+        f"  Chat widget demo  {base}/widget/demo/",
         f"  Admin             {base}/admin/",
         f"  REST API schema   {base}/api/v1/docs",
         f"  Health            {base}/healthz",

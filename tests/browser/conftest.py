@@ -43,6 +43,7 @@ class LiveHub:
     env: dict
     web: subprocess.Popen | None = None
     worker: subprocess.Popen | None = None
+    beat: subprocess.Popen | None = None
     logs: list = field(default_factory=list)
 
     @property
@@ -81,6 +82,26 @@ class LiveHub:
         time.sleep(0.5)
         self.start_web()
 
+    def start_beat(self) -> None:
+        """Celery beat with the hub's own schedule (the KPI refresh every
+        second, the SLA and delivery sweeps), its schedule file in the hub's
+        var dir, sending to this hub's worker queue. Only the tests that ask
+        for it (`live_beat`) run with periodic tasks."""
+        if self.beat is not None and self.beat.poll() is None:
+            return
+        var = Path(self.env["HUB_VAR_DIR"])
+        log = open(var / "beat.log", "a")
+        self.logs.append(log)
+        self.beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "--app", "hub", "beat", "--schedule", str(var / "celerybeat-schedule"),
+             "--loglevel", "WARNING"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop_beat(self) -> None:
+        if self.beat is not None:
+            stop(self.beat)
+            self.beat = None
+
 
 @pytest.fixture(scope="session")
 def live_hub(django_db_setup, django_db_blocker, tmp_path_factory):
@@ -94,7 +115,8 @@ def live_hub(django_db_setup, django_db_blocker, tmp_path_factory):
            "SMS_BACKEND": "sandbox", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "HUB_VAR_DIR": str(var),
            # The same channel layer as this test process, so that actions a
            # test runs in-process reach the browsers' sockets.
-           "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX, "LOG_LEVEL": "WARNING", "SANDBOX_SENT_AFTER": "0.2",
+           "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYER_PREFIX,
+           "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"], "LOG_LEVEL": "WARNING", "SANDBOX_SENT_AFTER": "0.2",
            "SANDBOX_DELIVERED_AFTER": "0.6", "MEDIA_ROOT": str(var / "media")}
     hub = LiveHub(port=port, env=env)
     hub.start_web()
@@ -104,8 +126,26 @@ def live_hub(django_db_setup, django_db_blocker, tmp_path_factory):
          "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
     yield hub
+    hub.stop_beat()
     hub.stop_web()
     stop(hub.worker)
+
+
+@pytest.fixture
+def live_beat(live_hub, transactional_db):
+    """The live hub with Celery beat running, for one test; ready once the
+    worker has run the first periodic KPI refresh."""
+    from kpi.models import RollupState
+
+    live_hub.start_beat()
+    deadline = time.monotonic() + 30
+    while not RollupState.objects.exists():
+        if live_hub.beat.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("celery beat did not start: "
+                               + (Path(live_hub.env["HUB_VAR_DIR"]) / "beat.log").read_text()[-3000:])
+        time.sleep(0.2)
+    yield live_hub
+    live_hub.stop_beat()
 
 
 @pytest.fixture(scope="session")

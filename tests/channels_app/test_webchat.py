@@ -338,3 +338,62 @@ async def test_a_rate_limited_message_names_its_id(monkeypatch):
     client_id = await say(communicator, "too fast")
     error = await until(communicator, "error")
     assert error["code"] == "rate_limited" and error["id"] == client_id
+
+
+@database_sync_to_async
+def left_lines(conversation_id):
+    return list(Event.objects.filter(conversation_id=conversation_id, data__action="visitor_left")
+                .values_list("body", flat=True))
+
+
+async def _gone_for_a_while(settings):
+    import asyncio
+
+    await asyncio.sleep(settings.WIDGET_ALIVE_SECONDS + 0.3)
+
+
+async def test_a_visitor_who_closes_the_page_while_waiting_has_left(settings):
+    from channels_app.webchat.tasks import check_visitor_left
+    from hub.lib import clock
+
+    settings.WIDGET_ALIVE_SECONDS = 1
+    world = await create_world()
+    communicator = await widget(world.practice)
+    await start(communicator)
+    await say(communicator, "Anyone there?")
+    await until(communicator, "event")
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    await communicator.disconnect()
+    left_at = clock.now()
+    await _gone_for_a_while(settings)
+    assert await database_sync_to_async(check_visitor_left)(conversation.patient_id, left_at.isoformat())
+    assert await left_lines(conversation.pk) == ["The patient left the chat"]
+    # Once per wait.
+    assert not await database_sync_to_async(check_visitor_left)(conversation.patient_id, left_at.isoformat())
+
+
+async def test_a_visitor_who_comes_back_or_is_not_waiting_has_not_left(settings):
+    from channels_app.webchat.tasks import check_visitor_left
+    from hub.lib import clock
+
+    settings.WIDGET_ALIVE_SECONDS = 1
+    world = await create_world()
+    first = await widget(world.practice)
+    token = (await start(first))["token"]
+    await say(first, "hello")
+    await until(first, "event")
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    await first.disconnect()
+    left_at = clock.now()
+    # A page reload: the widget is back before the check runs.
+    second = await widget(world.practice)
+    await second.send_json_to({"type": "resume", "token": token})
+    await until(second, "welcome")
+    assert not await database_sync_to_async(check_visitor_left)(conversation.patient_id, left_at.isoformat())
+    # Answered: closing the page now is not leaving a queue.
+    await agent_reply(world.alice, conversation.pk, "Hi!")
+    await second.disconnect()
+    left_at = clock.now()
+    await _gone_for_a_while(settings)
+    assert not await database_sync_to_async(check_visitor_left)(conversation.patient_id, left_at.isoformat())
+    assert await left_lines(conversation.pk) == []

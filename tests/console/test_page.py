@@ -59,3 +59,10 @@ def test_presence_goes_offline_only_when_no_socket_is_left(world, settings):
     cache.delete(presence.alive_key(world.alice.pk))
     presence.offline_if_gone(world.alice.pk)
     assert AgentProfile.objects.get(user=world.alice).presence == "offline"
+
+
+def test_supervisors_find_the_kpis_from_the_console(world, client):
+    client.force_login(world.sam)
+    assert b'href="/kpi/"' in client.get("/console/").content
+    client.force_login(world.alice)
+    assert b'href="/kpi/"' not in client.get("/console/").content
