@@ -204,6 +204,12 @@ def fire(clock_id: int, *, skip_locked: bool = False) -> str | None:
                      .filter(pk=clock_id, state=State.RUNNING).first())
         if sla_clock is None:
             return None
+        # A waiter wakes with the conversation row re-read but the clock row
+        # from its old snapshot (only locked rows are re-checked): read the
+        # clock again, in a statement that sees what the lock holder committed.
+        sla_clock.refresh_from_db(fields=["state", "warned_at", "breached_at", "deadline", "warn_at"])
+        if sla_clock.state != State.RUNNING:
+            return None
         conversation = sla_clock.conversation
         now = clock.now()
         if sla_clock.breached_at is None and sla_clock.deadline <= now:
