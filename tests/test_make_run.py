@@ -1,6 +1,6 @@
 """`make run` as a new user meets it: nothing configured, the hub comes up
 (web, worker, beat, embedded Redis, SQLite), serves the console and says it
-is healthy, and Ctrl-C stops every process it started."""
+is healthy, and Ctrl-C or SIGTERM stops every process it started."""
 
 import os
 import signal
@@ -18,8 +18,7 @@ from hub.lib.embedded_redis import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
+def start_launcher(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "HUB_ENV", "DJANGO_SETTINGS_MODULE", "CHANNEL_LAYER_PREFIX",
@@ -27,20 +26,30 @@ def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
     env.update(PORT=str(port), HUB_VAR_DIR=str(tmp_path / "var"), CELERY_QUEUE=f"makerun{port}")
     launcher = subprocess.Popen([sys.executable, "-m", "hub.devtools.run"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    return launcher, f"http://127.0.0.1:{port}", env
+
+
+def wait_healthy(launcher, base):
+    deadline = time.monotonic() + 120
+    health = None
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"{base}/healthz", timeout=5)
+            if health.status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert launcher.poll() is None, launcher.stdout.read()
+        time.sleep(0.5)
+    assert health is not None and health.status_code == 200, health and health.text
+    return health
+
+
+@pytest.mark.slow
+def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
+    launcher, base, env = start_launcher(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        health = None
-        while time.monotonic() < deadline:
-            try:
-                health = httpx.get(f"{base}/healthz", timeout=5)
-                if health.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert launcher.poll() is None, launcher.stdout.read()
-            time.sleep(0.5)
-        assert health is not None and health.status_code == 200, health and health.text
+        health = wait_healthy(launcher, base)
         assert health.json()["status"] == "ok"
         login = httpx.get(f"{base}/console/login/")
         assert login.status_code == 200 and "Sign in" in login.text
@@ -59,6 +68,30 @@ def test_the_hub_starts_with_nothing_configured_and_stops_on_ctrl_c(tmp_path):
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_launcher_alone_stops_everything(tmp_path):
+    """As `kill`, systemd or a container runtime stop it: one SIGTERM to the
+    launcher process, nothing to its children."""
+    launcher, base, _ = start_launcher(tmp_path)
+    children = []
+    try:
+        wait_healthy(launcher, base)
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        assert len(children) >= 5
+        launcher.send_signal(signal.SIGTERM)
+        launcher.communicate(timeout=60)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+        for child in children:  # whatever a failed stop left behind
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
 
 
 def try_sms_round_trip(base: str, env: dict) -> None:

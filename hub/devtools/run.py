@@ -3,12 +3,14 @@
 Starts an embedded Redis when REDIS_URL is unset (SQLite is the settings'
 own default when DATABASE_URL is unset), migrates, seeds the demo practice,
 then runs the web server, a Celery worker and Celery beat together under
-honcho. Ctrl-C stops every process it started.
+honcho. Ctrl-C (or SIGTERM, as from `kill`, systemd or a container
+runtime) stops every process it started, the embedded Redis included.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,7 +67,20 @@ def _banner(base: str, env: dict) -> str:
     return "\n".join(lines)
 
 
+class _Stop(Exception):
+    """SIGINT or SIGTERM reached the launcher."""
+
+
+def _stop(signum, frame):
+    raise _Stop(signum)
+
+
 def main() -> int:
+    # Installed explicitly: a shell starting `make run` in the background
+    # leaves SIGINT ignored, and SIGTERM would otherwise end the launcher
+    # without stopping what it started.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("HOST", "127.0.0.1")
     env.setdefault("PORT", "8000")
@@ -98,9 +113,11 @@ def main() -> int:
         (var_dir / "run").mkdir(parents=True, exist_ok=True)
         (var_dir / "run" / "public_url").write_text(base)
         probe_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        # Its own session: the launcher alone decides when honcho stops, so
+        # one signal stops everything once, whoever sent it.
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "--procfile", "Procfile", "start", "--port", str(port)],
-            cwd=BASE_DIR, env=env,
+            cwd=BASE_DIR, env=env, start_new_session=True,
         )
 
         def announce():
@@ -109,15 +126,17 @@ def main() -> int:
 
         threading.Thread(target=announce, daemon=True).start()
         return honcho.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reached honcho too (same process group); it is stopping
-        # its processes. Wait for that below.
+    except (_Stop, KeyboardInterrupt):
+        if honcho is not None and honcho.poll() is None:
+            honcho.send_signal(signal.SIGTERM)  # honcho stops its processes
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if honcho is not None:
             try:
                 honcho.wait(30)
-            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            except subprocess.TimeoutExpired:
                 honcho.kill()
                 honcho.wait()
         if redis_server is not None:
