@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -59,7 +59,27 @@ class IngestResult:
     created: bool
 
 
+def _no_nul(value):
+    """NUL is no text a person writes, and PostgreSQL stores none (in text
+    or JSON): it is dropped from what a patient sent, whichever channel."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_no_nul(v) for v in value)
+    return value
+
+
+def without_nul(inbound: InboundEvent) -> InboundEvent:
+    return replace(inbound, body=_no_nul(inbound.body), first_name=_no_nul(inbound.first_name),
+                   last_name=_no_nul(inbound.last_name), data=_no_nul(inbound.data))
+
+
 def check_inbound(inbound: InboundEvent) -> None:
+    for name in ("provider_id", "contact_address", "department_slug", "topic_slug"):
+        if "\x00" in (getattr(inbound, name) or ""):
+            raise InvalidInput(f"{name} holds a NUL character")
     if inbound.channel not in CHANNELS:
         raise InvalidInput(f"unknown channel {inbound.channel!r}")
     if not inbound.provider_id or len(inbound.provider_id) > MAX_PROVIDER_ID:
@@ -88,6 +108,7 @@ def ingest(inbound: InboundEvent) -> IngestResult:
     """Store an inbound event on its patient's open conversation and publish
     it. Idempotent on (channel, provider id): a second delivery of the same
     provider id changes nothing and returns the same event."""
+    inbound = without_nul(inbound)
     check_inbound(inbound)
     for attempt in range(3):
         try:

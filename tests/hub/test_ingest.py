@@ -205,3 +205,19 @@ def test_a_woken_conversation_publishes_its_new_state(world, frozen_clock, djang
         inbound(world.practice, body="wake up")
     assert [m["event"] for m in captured_events] == ["event.created", "event.created", "conversation.updated"]
     assert captured_events[-1]["payload"]["status"] == "queued"
+
+
+def test_nul_characters_from_a_patient_are_dropped_not_a_server_error(world):
+    """PostgreSQL stores no NUL in text or JSON; a patient's message (chat,
+    SMS, a custom channel) that carries one still arrives, without it."""
+    result = inbound(world.practice, body="Can I come\x00 at 3?", first_name="Pa\x00t",
+                     data={"speech": "one\x00two", "list": ["a\x00"]})
+    event = Event.objects.get(pk=result.event.pk)
+    assert event.body == "Can I come at 3?"
+    assert event.data["speech"] == "onetwo" and event.data["list"] == ["a"]
+    assert result.conversation.patient.first_name == "Pat"
+
+
+def test_nul_in_an_identifier_is_refused(world):
+    with pytest.raises(InvalidInput):
+        inbound(world.practice, provider_id="SM\x00123")
