@@ -3,7 +3,9 @@
 is healthy, and Ctrl-C or SIGTERM stops every process it started."""
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,13 +15,25 @@ import httpx
 import psutil
 import pytest
 
-from hub.lib.embedded_redis import free_port
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def listen_port() -> int:
+    """A free port outside Linux's ephemeral range (32768-60999): nothing
+    else the hub starts (its embedded Redis, its outgoing connections) can
+    take it between this check and the web server binding it."""
+    while True:
+        port = random.randint(20000, 29999)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
 def start_launcher(tmp_path):
-    port = free_port()
+    port = listen_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "HUB_ENV", "DJANGO_SETTINGS_MODULE", "CHANNEL_LAYER_PREFIX",
                         "CACHE_KEY_PREFIX", "CELERY_QUEUE")}
