@@ -19,6 +19,7 @@ from django.conf import settings
 
 from hub.actions import presence
 from hub.lib import access, clock, replay
+from hub.lib.sessions import SessionBoundSocket
 from hub.tasks import check_presence
 from hub.lib.events import group_for
 from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
@@ -44,7 +45,7 @@ def _viewer_with_streams(user) -> access.Viewer | None:
     return viewer
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
     viewer: access.Viewer | None = None
 
     async def connect(self):
@@ -64,12 +65,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._join()
         await self.accept()
+        if not await self.bind_session():
+            return
         await database_sync_to_async(presence.signed_in)(self.viewer.user_id, settings.HEARTBEAT_SECONDS)
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
 
     async def disconnect(self, code):
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
+        await self.unbind_session()
         if self.viewer is not None:
             try:
                 await database_sync_to_async(check_presence.apply_async)(
@@ -95,12 +99,16 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if self.viewer is None:
             return
         kind = content.get("type") if isinstance(content, dict) else None
+        if not await self.check_session():
+            return
         if kind == "hello":
             await self._hello(content.get("cursors", {}))
         elif kind == "typing":
             await self._typing(content.get("conversation_id"))
         elif kind == "ping":
             await self.send_json({"type": "pong", "ts": clock.now().isoformat()})
+        elif kind == "activity":
+            await self.note_activity()  # keys, clicks, scrolling: not idle
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "unknown message type"})
 
@@ -188,7 +196,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_entry(self, stream: str, seq: int, type_: str, payload: dict, department_id) -> None:
         self.cursors[stream] = seq
-        if not self._redundant(stream, department_id):
+        if not self._redundant(stream, department_id) and access.may_receive(self.viewer, stream, payload, department_id):
             await self.send_json({"type": type_, "stream": stream, "seq": seq, "payload": payload})
 
     async def _replay(self, stream: str, upto: int) -> None:
@@ -218,6 +226,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(interval)
 
     async def _beat(self) -> None:
+        if not await self.check_session():
+            return
         streams = self.viewer.streams
         heads = await database_sync_to_async(replay.heads)(streams)
         await database_sync_to_async(presence.mark_alive)(self.viewer.user_id, settings.HEARTBEAT_SECONDS * 3)

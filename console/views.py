@@ -53,10 +53,21 @@ def attachment(request, attachment_id: int):
         raise Http404("No such attachment.")
     audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="attachment.viewed", obj=found,
                  via="console", ip=audit.client_ip(request.META), detail={"conversation": found.event.conversation_id})
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type,
-                            as_attachment=request.GET.get("download") == "1",
+    # Only the types the hub stores are served as themselves; pictures and
+    # audio may open in the browser, anything else (PDFs) is downloaded.
+    content_type = found.content_type if found.content_type in INLINE_TYPES | DOWNLOAD_TYPES else "application/octet-stream"
+    response = FileResponse(found.file.open("rb"), content_type=content_type,
+                            as_attachment=request.GET.get("download") == "1" or content_type not in INLINE_TYPES,
                             filename=found.filename or f"attachment-{found.pk}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    # Opened on its own, the file is a sandboxed document that can load
+    # nothing (the picture itself, and the browser's own image styling, aside).
+    response["Content-Security-Policy"] = ATTACHMENT_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "audio/wav", "audio/mpeg"})
+DOWNLOAD_TYPES = frozenset({"application/pdf", "image/heic"})
+ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"

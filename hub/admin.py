@@ -103,8 +103,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "action", "object_type", "object_id", "via", "ip")
+    """Read-only: audit rows are append-only (docs/audit.md)."""
+
+    list_display = ("created_at", "practice", "sequence", "user", "action", "object_type", "object_id",
+                    "patient_id", "via", "ip")
     list_filter = ("action", "via")
+    actions = None
 
     def has_add_permission(self, request):
         return False

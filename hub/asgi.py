@@ -9,7 +9,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from hub.routing import websocket_urlpatterns  # noqa: E402
 
+# --- Hardening (docs/hardening.md) ---------------------------------------------
+# Uploads over their limit are refused before their body is read, and
+# Daphne's access log has patient data (query strings) redacted.
+from hub.lib.logredact import redact_daphne_access_log  # noqa: E402
+from hub.lib.uploads import RequestBodyLimit  # noqa: E402
+
+redact_daphne_access_log()
+# --- end hardening ---------------------------------------------------------------
+
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": RequestBodyLimit(django_asgi_app),
     "websocket": URLRouter(websocket_urlpatterns),
 })

@@ -5,6 +5,7 @@ HUB_ENV selects the profile: `development` (default, what `make run` uses),
 refuses to start with an insecure secret or no allowed hosts.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -51,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] + envlist("CSRF_
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "hub.admin_site.HubAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,7 +60,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "hub",
+    "hub.retention",
     "channels_app",
     "channels_app.webchat",
     "console",
@@ -73,8 +79,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "hub.lib.authguard.IdleLogoffMiddleware",
+    "hub.lib.authguard.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: a lock-out answers before any view runs.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -178,6 +190,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # KPI facts follow the timeline, and wallboards are pushed, this often.
     "kpi-refresh": {"task": "kpi.tasks.refresh", "schedule": envfloat("KPI_REFRESH_SECONDS", 1.0)},
 }
+# --- Retention (docs/retention.md): purge every practice by its policy, daily.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "hub.retention.tasks.purge_expired",
+    "schedule": crontab(hour=envint("RETENTION_PURGE_HOUR_UTC", 3), minute=envint("RETENTION_PURGE_MINUTE", 15)),
+}
+# --- end retention
 
 # --- Auth, sessions, security -----------------------------------------------
 LOGIN_URL = "console:login"
@@ -188,7 +208,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hub.lib.passwords.NoPersonalInfoValidator"},
 ]
+# django-axes runs first: a locked-out account is refused before its
+# password is even checked. Lock-out is per account (an office's agents
+# share one NAT address; locking the address would lock the whole office).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envfloat("LOGIN_LOCKOUT_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that per-account lock-out alone lets an attacker try many
+# accounts from one address: the login view also throttles each address
+# (LOGIN_ATTEMPTS_PER_IP per 15 minutes), generously enough for an office.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_ATTEMPTS_PER_IP = envint("LOGIN_ATTEMPTS_PER_IP", 100)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.auth_views.lockout"
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# Automatic logoff: a staff session with no activity for this long is
+# signed out and its sockets closed (hub.lib.sessions). 0 turns it off.
+IDLE_LOGOFF_MINUTES = envfloat("IDLE_LOGOFF_MINUTES", 15.0)
+# Two-factor sign-in (TOTP): anyone may turn it on; these roles must
+# (agent, supervisor, admin, superuser). Production defaults to practice
+# admins and superusers.
+OTP_REQUIRED_ROLES = envlist("OTP_REQUIRED_ROLES", ["admin", "superuser"] if PRODUCTION else [])
+if set(OTP_REQUIRED_ROLES) - {"agent", "supervisor", "admin", "superuser"}:
+    raise ImproperlyConfigured("OTP_REQUIRED_ROLES lists agent, supervisor, admin or superuser, comma-separated.")
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Patient messaging hub")
+# Sessions live in the database with a cache in front: sockets check their
+# session every heartbeat without a query each time.
+# (hub.lib.session_store is Django's cached_db store; it also treats a
+# malformed session cookie as no session instead of querying with it.)
+SESSION_ENGINE = "hub.lib.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600)
@@ -280,10 +335,57 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No patient data in logs: every handler redacts (hub.lib.logredact,
+    # docs/hardening.md). Celery's worker and beat use this configuration
+    # too (hub.celery), so their lines pass the same filters.
+    "filters": {
+        "redact_phi": {"()": "hub.lib.logredact.RedactPHI"},
+        # The sweeps that run every few seconds log nothing on success.
+        "quiet_housekeeping": {
+            "()": "hub.lib.logredact.QuietHousekeeping",
+            "tasks": ["hub.tasks.sweep_sla", "hub.tasks.sweep_offers", "kpi.tasks.refresh"]
+                     + envlist("LOG_QUIET_TASKS"),
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["quiet_housekeeping", "redact_phi"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; the audit trail has them.
+        # Lock-outs are warnings and still appear.
+        "axes": {"level": "WARNING"},
+        # Django's defaults would add a DEBUG-only console handler and an
+        # AdminEmailHandler (error mails carry local variables): everything
+        # goes to the handler above instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# --- Content-Security-Policy (django-csp; docs/hardening.md) ------------------
+# Every page loads only the hub's own scripts, styles, pictures and sockets,
+# and none may be framed. The widget's demo page is covered too: the widget
+# styles its shadow root with a constructed stylesheet, which needs no
+# 'unsafe-inline'. Attachments answer with their own, stricter policy.
+from csp.constants import NONE, SELF  # noqa: E402
+
+_socket_origin = f"{'wss' if _public.scheme == 'https' else 'ws'}://{_public.netloc}"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        # Some browsers do not count ws(s) of the same host as 'self'.
+        "connect-src": [SELF, _socket_origin],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": envstr("CSP_REPORT_URI") or None,
     },
 }

@@ -21,9 +21,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from hub.lib import access, clock
+from hub.lib.sessions import SessionBoundSocket
 from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
 from kpi import live
-from kpi.views import KPI_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ REFRESH_EVERY = 10  # how often an open socket renews it (and its group membersh
 MIN_REFRESH_INTERVAL = 5.0
 
 
-class WallboardConsumer(AsyncJsonWebsocketConsumer):
+class WallboardConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
     practice_id: int | None = None
     group: str | None = None
     keepalive: asyncio.Task | None = None
@@ -47,13 +47,15 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
         if viewer is None:
             await self._refuse(CLOSE_FORBIDDEN, "not a staff member of any practice")
             return
-        if viewer.role not in KPI_ROLES:
+        if not viewer.may_supervise:
             await self._refuse(CLOSE_FORBIDDEN, "the wallboard is for supervisors and practice admins")
             return
         self.practice_id = viewer.practice_id
         self.group = live.wallboard_group(self.practice_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        if not await self.bind_session():
+            return
         await self._watch()
         await self._send_snapshot("snapshot")
         self.keepalive = asyncio.create_task(self._keep_watching())
@@ -65,6 +67,7 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.keepalive is not None:
             self.keepalive.cancel()
+        await self.unbind_session()
         if self.group is not None:
             try:
                 await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -78,6 +81,8 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(REFRESH_EVERY)
             try:
+                if not await self.check_session():
+                    return
                 await self._watch()
                 # Idempotent; restores membership lost with a Redis restart.
                 await self.channel_layer.group_add(self.group, self.channel_name)
@@ -104,6 +109,8 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             content = None
         kind = content.get("type") if isinstance(content, dict) else None
+        if not await self.check_session():
+            return
         if kind == "ping":
             await self.send_json({"type": "pong", "ts": clock.now().isoformat()})
         elif kind == "refresh":

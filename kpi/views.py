@@ -24,7 +24,6 @@ from hub.models import AgentProfile, Department, Practice, Topic
 from kpi import display, live, metrics, tables
 from kpi.tables import BadScope
 
-KPI_ROLES = (AgentProfile.Role.SUPERVISOR, AgentProfile.Role.ADMIN)
 FILTERS = ("from", "to", "department", "channel", "agent", "topic")
 PING_SECONDS = 10
 CSV_CHUNK_ROWS = 500
@@ -35,7 +34,7 @@ NO_PROFILE = "This account is not a staff member of any practice. Ask a practice
 def _kpi_viewer(request, *, plain: bool = False):
     """(viewer, None) for a supervisor or admin; (None, a 403) for anyone else."""
     viewer = access.viewer_for(request.user)
-    if viewer is not None and viewer.role in KPI_ROLES:
+    if viewer is not None and viewer.may_supervise:
         return viewer, None
     message = NO_PROFILE if viewer is None else FORBIDDEN
     if plain:

@@ -15,6 +15,9 @@ from django.contrib.auth import get_user_model
 from hub.lib import clock
 from hub.models import AgentProfile, ApiToken, Department, PhoneNumber, Practice, Topic
 
+# The whole session's production log is scanned for the tests' patient data.
+pytest_plugins = ["tests.phi_scan"]
+
 PAT_PHONE = "+15555550101"
 PRACTICE_NUMBERS = {"riverside": "+15550100100", "lakeside": "+15550100200"}
 

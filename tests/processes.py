@@ -14,6 +14,7 @@ from pathlib import Path
 from django.db import connection
 
 from hub.celery import app as celery_app
+from tests import phi_scan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,8 @@ def start_worker(queue: str, **env_overrides) -> subprocess.Popen:
         [sys.executable, "-m", "celery", "--app", "hub", "worker", "--pool", "solo", "--queues", queue,
          "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
          "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # Its log is scanned for patient data at the end of the session.
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=phi_scan.subprocess_log("worker"),
     )
 
 

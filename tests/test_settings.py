@@ -55,3 +55,38 @@ def test_bad_values_fail_loudly(env, message):
 def test_development_needs_nothing_configured():
     result = load_settings(HUB_ENV="development")
     assert result.returncode == 0, result.stderr
+
+
+PROBE_HTTPS = """
+import django, os, json
+os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hub.settings')
+django.setup()
+from django.test import Client
+from django.conf import settings
+plain = Client().get('/console/login/', HTTP_HOST='hub.example.org')
+secure = Client().get('/console/login/', secure=True, HTTP_HOST='hub.example.org')
+cookie = secure.cookies.get(settings.CSRF_COOKIE_NAME)
+print(json.dumps({
+    'plain_status': plain.status_code, 'plain_location': plain.get('Location', ''),
+    'hsts': secure.get('Strict-Transport-Security', ''), 'frame': secure.get('X-Frame-Options', ''),
+    'csrf_cookie_secure': bool(cookie and cookie['secure']),
+    'session_cookie_secure': settings.SESSION_COOKIE_SECURE, 'session_httponly': settings.SESSION_COOKIE_HTTPONLY,
+    'otp_roles': settings.OTP_REQUIRED_ROLES,
+}))
+"""
+
+
+def test_production_serves_https_only_with_hsts_and_secure_cookies():
+    env = {k: v for k, v in os.environ.items() if k not in ("HUB_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    env.update(HUB_ENV="production", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="hub.example.org",
+               PUBLIC_BASE_URL="https://hub.example.org")
+    result = subprocess.run([sys.executable, "-c", PROBE_HTTPS], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["plain_status"] == 301 and seen["plain_location"].startswith("https://hub.example.org/")
+    assert seen["hsts"] == "max-age=31536000; includeSubDomains"
+    assert seen["frame"] == "DENY"
+    assert seen["csrf_cookie_secure"] and seen["session_cookie_secure"] and seen["session_httponly"]
+    assert seen["otp_roles"] == ["admin", "superuser"]

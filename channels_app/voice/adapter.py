@@ -31,6 +31,11 @@ class VoiceAdapter(ChannelAdapter):
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return get_backend().download(url, max_bytes)
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete the provider's copy of a recording (retention purge).
+        Raises AdapterError; `permanent` says whether retrying can help."""
+        get_backend().delete_recording(recording_sid)
+
     def take_call(self, call, agent_user_id: int) -> None:
         """Take a holding caller off hold and ring the agent who picked it up."""
         from channels_app.voice.twiml import url

@@ -94,8 +94,9 @@ def send(visitor: Visitor, *, client_id: str, body: str, topic: str = "") -> Ing
     ))
 
 
-def upload(visitor: Visitor, *, client_id: str, content: bytes, filename: str, declared: str, caption: str = ""):
-    """A file from the widget, checked and stored with its message."""
+def upload(visitor: Visitor, *, client_id: str, content, filename: str, declared: str, caption: str = ""):
+    """A file from the widget (bytes, or an uploaded file read in chunks),
+    checked and stored with its message."""
     with transaction.atomic():
         result = ingest(InboundEvent(
             practice_id=visitor.practice_id, channel="web", provider_id=f"{visitor.visitor_id}:{client_id}",
@@ -132,7 +133,7 @@ def visible_between(visitor: Visitor, conversation_id: int, after: int, upto: in
                                  seq__gt=after, seq__lte=upto, kind=Event.Kind.MESSAGE,
                                  direction__in=[Event.Direction.IN, Event.Direction.OUT])
             .select_related("author").order_by("seq"))
-    return [patient_event_out(e).model_dump(mode="json") for e in rows]
+    return [patient_event_out(e).model_dump(mode="json") for e in rows if patient_visible(e)]
 
 
 def mark_read(visitor: Visitor, conversation_id: int, upto_seq: int) -> int:

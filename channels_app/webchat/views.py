@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from channels_app.webchat import service, tokens
-from hub.lib import audit, ratelimit
+from hub.lib import ratelimit, uploads
 from hub.models import Practice
 
 log = logging.getLogger(__name__)
@@ -104,25 +104,33 @@ def upload(request, key):
     visitor = service.visitor_for(practice.pk, visitor_id) if visitor_id else None
     if visitor is None:
         return _cors(JsonResponse({"code": "token", "detail": "invalid visitor token"}, status=401), origin)
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.ATTACHMENT_MAX_BYTES + 64 * 1024:
-        return _cors(JsonResponse({"code": "too_large", "detail": "That file is too large."}, status=413), origin)
+    too_large = _cors(JsonResponse({"code": "too_large", "detail": "That file is too large."}, status=413), origin)
+    try:
+        declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared_length = 0
+    if declared_length > settings.ATTACHMENT_MAX_BYTES + uploads.MULTIPART_OVERHEAD:
+        return too_large
     allowed_now, retry = ratelimit.hit(f"wup:{visitor.visitor_id}", *UPLOADS_PER_VISITOR)
     if not allowed_now:
         return _cors(JsonResponse({"code": "rate_limited", "detail": f"Please wait {retry} seconds.",
                                    "retry_after": retry}, status=429), origin)
+    # The parser stops at the limit: nothing past it is held anywhere.
+    capped = uploads.CappedUploadHandler(settings.ATTACHMENT_MAX_BYTES, request)
+    request.upload_handlers.insert(0, capped)
     file = request.FILES.get("file")
+    if capped.too_large or (file is not None and file.size > settings.ATTACHMENT_MAX_BYTES):
+        return too_large
     if file is None:
         return _cors(JsonResponse({"code": "no_file", "detail": "Choose a file."}, status=400), origin)
-    if file.size > settings.ATTACHMENT_MAX_BYTES:
-        return _cors(JsonResponse({"code": "too_large", "detail": "That file is too large."}, status=413), origin)
     try:
         result = service.upload(visitor, client_id=request.POST.get("id") or uuid.uuid4().hex,
-                                content=file.read(), filename=file.name or "", declared=file.content_type or "",
+                                content=file, filename=file.name or "", declared=file.content_type or "",
                                 caption=request.POST.get("caption", ""))
     except service.Refused as refused:
         return _cors(JsonResponse({"code": refused.code, "detail": refused.detail}, status=400), origin)
-    log.info("widget upload stored for conversation %s from %s", result.conversation.pk,
-             audit.client_ip(request.META))
+    # Ids only: no file name, no caption, no address (docs/hardening.md).
+    log.info("widget upload stored: conversation %s event %s", result.conversation.pk, result.event.pk)
     return _cors(JsonResponse({"event_id": result.event.pk, "conversation_id": result.conversation.pk,
                                "seq": result.event.seq}, status=201), origin)
 

@@ -1,15 +1,15 @@
 """Files on the timeline. The provider's copy is fetched by a task after
-commit, checked (size, and a type read from the bytes themselves, not from
-what the sender claims), and stored; the event shows its state."""
+commit, checked (size, a declared type the hub accepts, and bytes that show
+that type), and stored; the event shows its state."""
 
 from __future__ import annotations
 
 import logging
-import os
+import unicodedata
 import uuid
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 
 from channels_app.base import AdapterError
@@ -22,6 +22,17 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
               "image/heic": "heic", "application/pdf": "pdf", "audio/wav": "wav", "audio/mpeg": "mp3"}
+# File name endings that already say what the file is.
+NAME_ENDINGS = {"image/jpeg": {"jpg", "jpeg", "jpe", "jfif"}, "image/heic": {"heic", "heif"},
+                "audio/mpeg": {"mp3"}, **{t: {e} for t, e in EXTENSIONS.items()
+                                          if t not in ("image/jpeg", "image/heic", "audio/mpeg")}}
+# Other names senders use for the same types.
+TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png",
+                "image/heif": "image/heic", "audio/x-wav": "audio/wav", "audio/wave": "audio/wav",
+                "audio/vnd.wave": "audio/wav", "audio/mp3": "audio/mpeg"}
+# Types that say nothing about the file.
+UNDECLARED = {"", "application/octet-stream", "binary/octet-stream"}
+MAX_FILENAME = 120
 
 
 class Rejected(Exception):
@@ -49,21 +60,64 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def check(content: bytes, declared: str = "", allowed: list[str] | None = None,
-          max_bytes: int | None = None) -> str:
-    """The content type to store `content` as, or Rejected with the reason."""
+def declared_type(declared: str | None) -> str:
+    """A sender's Content-Type as the hub names it: no parameters, lower
+    case, aliases resolved ("image/jpg; x=y" -> "image/jpeg")."""
+    base = (declared or "").split(";", 1)[0].strip().lower()
+    return TYPE_ALIASES.get(base, base)
+
+
+def _accepted(allowed: list[str]) -> str:
+    if allowed == settings.ATTACHMENT_TYPES:
+        return "only pictures (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted"
+    return "not a file of an accepted type"
+
+
+def verify(head: bytes, size: int, declared: str, allowed: list[str] | None = None,
+           max_bytes: int | None = None) -> str:
+    """The content type to store a file as, from its first bytes, its size
+    and the type its sender declared, or Rejected with the reason. The
+    declared type must be an accepted one and the bytes must show it: a
+    page, a script or a program renamed as a picture is refused."""
     allowed = allowed if allowed is not None else settings.ATTACHMENT_TYPES
     max_bytes = max_bytes or settings.ATTACHMENT_MAX_BYTES
-    if len(content) > max_bytes:
+    if size > max_bytes:
         raise Rejected(f"larger than {max_bytes // (1024 * 1024)} MB")
-    if not content:
+    if not size:
         raise Rejected("empty file")
-    actual = sniff(content[:32])
+    claimed = declared_type(declared)
+    if claimed not in allowed:
+        raise Rejected(_accepted(allowed))
+    actual = sniff(head[:32])
     if actual is None or actual not in allowed:
-        if allowed == settings.ATTACHMENT_TYPES:
-            raise Rejected("only pictures (JPEG, PNG, GIF, WebP, HEIC) and PDF files are accepted")
-        raise Rejected("not a file of an accepted type")
+        raise Rejected(_accepted(allowed))
+    if actual != claimed:
+        raise Rejected(f"the file is not the {claimed} it claims to be")
     return actual
+
+
+def check(content: bytes, declared: str = "", allowed: list[str] | None = None,
+          max_bytes: int | None = None) -> str:
+    """`verify` for a file held in memory."""
+    return verify(content[:32], len(content), declared, allowed, max_bytes)
+
+
+def clean_filename(name: str, content_type: str) -> str:
+    """A file name safe to show and to offer as a download: no folders, no
+    control or direction-changing characters, at most MAX_FILENAME
+    characters, ending in the extension of what the file really is."""
+    name = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = " ".join(name.split()).strip(" .")
+    ext = EXTENSIONS[content_type]
+    if not name:
+        return f"attachment.{ext}"
+    if name.rpartition(".")[2].lower() not in NAME_ENDINGS[content_type] or "." not in name:
+        name = f"{name}.{ext}"
+    if len(name) > MAX_FILENAME:
+        stem, _, ending = name.rpartition(".")
+        name = f"{stem[:MAX_FILENAME - len(ending) - 1].rstrip(' .')}.{ending}"
+    return name
 
 
 def summary(attachment: Attachment) -> dict:
@@ -86,15 +140,20 @@ def attach_pending(event: Event, inbound: tuple) -> list[Attachment]:
     return rows
 
 
-def store(event: Event, content: bytes, *, filename: str = "", declared: str = "") -> Attachment:
+def store(event: Event, content: bytes | File, *, filename: str = "", declared: str = "") -> Attachment:
     """Inside a transaction: a file received directly (a web chat upload),
-    checked and stored now. Raises Rejected."""
-    content_type = check(content, declared)
+    checked and stored now, read in chunks when it is a file. The sender
+    must declare an accepted type that the bytes confirm. Raises Rejected."""
+    upload = ContentFile(bytes(content)) if isinstance(content, (bytes, bytearray)) else content
+    upload.seek(0)
+    head = upload.read(32)
+    upload.seek(0)
+    content_type = verify(head, upload.size, declared)
     position = event.attachments.count()
     attachment = Attachment(practice_id=event.practice_id, event=event, position=position, content_type=content_type,
-                            size=len(content), filename=os.path.basename(filename)[:200],
+                            size=upload.size, filename=clean_filename(filename, content_type),
                             status=Attachment.Status.STORED)
-    attachment.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", ContentFile(content), save=False)
+    attachment.file.save(f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}", upload, save=False)
     attachment.save()
     return attachment
 
@@ -110,7 +169,10 @@ def fetch(attachment_id: int) -> None:
     max_bytes = adapter.attachment_max_bytes or settings.ATTACHMENT_MAX_BYTES
     try:
         content, declared = adapter.download(attachment.source_url, max_bytes)
-        content_type = check(content, declared or attachment.content_type, allowed, max_bytes)
+        # The provider's answer names the type; failing that, the webhook did.
+        if declared_type(declared) in UNDECLARED:
+            declared = attachment.content_type
+        content_type = check(content, declared, allowed, max_bytes)
     except Rejected as exc:
         status, reason = Attachment.Status.REJECTED, str(exc)
     except AdapterError as exc:

@@ -6,15 +6,18 @@ from __future__ import annotations
 from django.db import transaction
 
 from hub.actions import timeline
-from hub.lib import clock
+from hub.lib import audit, clock
 from hub.models import ConsentChange, ContactPoint, Conversation, Event
 
 
 def set_sms_consent(*, contact_point_id: int, opted_in: bool, source: str, detail: str = "", actor=None,
-                    conversation_id: int | None = None) -> ConsentChange | None:
+                    conversation_id: int | None = None, via: str | None = None,
+                    ip: str | None = None) -> ConsentChange | None:
     """Record an opt-out or opt-in of SMS for a phone contact point. A
     change to the state it already has is still recorded in the ledger (a
-    second STOP is evidence too) but publishes no notice."""
+    second STOP is evidence too) but publishes no notice. Audited: by the
+    staff member (`actor`, with `via` and `ip`), or as a system change when
+    the patient or the provider made it."""
     with transaction.atomic():
         contact = ContactPoint.objects.select_for_update().get(pk=contact_point_id)
         if contact.kind != ContactPoint.Kind.PHONE:
@@ -29,6 +32,10 @@ def set_sms_consent(*, contact_point_id: int, opted_in: bool, source: str, detai
             contact.sms_opted_out = not opted_in
             contact.save(update_fields=["sms_opted_out"])
             _notice_on_timeline(contact, opted_in, source, detail, conversation_id, actor)
+        audit.record(user_id=actor.pk if actor is not None else None, practice_id=contact.practice_id,
+                     action="consent.changed", obj=contact, via=via or ("console" if actor is not None else "system"),
+                     ip=ip, detail={"channel": "sms", "opted_in": opted_in, "source": source, "changed": changed,
+                                    "consent_change": record.pk})
     return record
 
 

@@ -1,11 +1,34 @@
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 
 from hub.lib.event_types import ConversationOut, EventOut
 
 __all__ = ["ConversationOut", "EventOut"]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Text from a request that the hub stores or looks up. PostgreSQL cannot
+# hold NUL in text, so it is refused here with a 422 naming the field.
+Text = Annotated[str, AfterValidator(_no_nul), Field(json_schema_extra={"pattern": "^[^\\x00]*$"})]
+
+# Ids sent in a body or query that the hub looks up: the range a database
+# integer holds (SQLite and PostgreSQL's bigint), so a larger number is a
+# 422 rather than an overflow.
+DB_INT_MAX = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+
+# Page offsets: at most the largest integer every JSON client holds exactly
+# (far past any table's end, and safe from overflow in SQL and in Python).
+MAX_OFFSET = 2**53 - 1
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
 
 class ErrorOut(Schema):
@@ -51,19 +74,19 @@ class TimelineOut(Schema):
 
 
 class MessageIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    channel: str | None = Field(default=None, description="Channel to reply on; default: the conversation's.")
+    body: Text = Field(min_length=1, max_length=20000)
+    channel: Text | None = Field(default=None, description="Channel to reply on; default: the conversation's.")
 
 
 class NoteIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
+    body: Text = Field(min_length=1, max_length=20000)
 
 
 class InboundContact(Schema):
-    phone: str | None = Field(default=None, max_length=40, description="Any format; stored in E.164.")
-    external_id: str | None = Field(default=None, max_length=200, description="The integration's own id for the contact.")
-    first_name: str = Field(default="", max_length=100)
-    last_name: str = Field(default="", max_length=100)
+    phone: Text | None = Field(default=None, max_length=40, description="Any format; stored in E.164.")
+    external_id: Text | None = Field(default=None, max_length=200, description="The integration's own id for the contact.")
+    first_name: Text = Field(default="", max_length=100)
+    last_name: Text = Field(default="", max_length=100)
 
     @model_validator(mode="after")
     def one_address(self):
@@ -73,11 +96,11 @@ class InboundContact(Schema):
 
 
 class InboundIn(Schema):
-    source_id: str = Field(min_length=1, max_length=128, description="The integration's id for this message; a repeat is ignored.")
+    source_id: Text = Field(min_length=1, max_length=128, description="The integration's id for this message; a repeat is ignored.")
     contact: InboundContact
-    body: str = Field(min_length=1, max_length=20000)
-    department: str = Field(default="", max_length=64, description="Department slug, as a routing hint.")
-    topic: str = Field(default="", max_length=64, description="Topic slug, as a routing hint.")
+    body: Text = Field(min_length=1, max_length=20000)
+    department: Text = Field(default="", max_length=64, description="Department slug, as a routing hint.")
+    topic: Text = Field(default="", max_length=64, description="Topic slug, as a routing hint.")
 
 
 class InboundOut(Schema):
@@ -91,13 +114,13 @@ class ActionOut(Schema):
 
 
 class TransferIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
-    department_id: int | None = None
-    agent_id: int | None = None
+    reason: Text = Field(min_length=1, max_length=500)
+    department_id: Id | None = None
+    agent_id: Id | None = None
 
 
 class AssignIn(Schema):
-    agent_id: int
+    agent_id: Id
 
 
 class SnoozeIn(Schema):
@@ -105,13 +128,13 @@ class SnoozeIn(Schema):
 
 
 class ResolveIn(Schema):
-    disposition: str = Field(default="resolved", description="resolved or follow_up")
-    topic_id: int | None = None
+    disposition: Text = Field(default="resolved", description="resolved or follow_up")
+    topic_id: Id | None = None
 
 
 class PresenceIn(Schema):
-    presence: str = Field(description="available, busy, away or offline")
-    reason: str = Field(default="manual", max_length=32)
+    presence: Text = Field(description="available, busy, away or offline")
+    reason: Text = Field(default="manual", max_length=32)
 
 
 class DepartmentOut(Schema):

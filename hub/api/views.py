@@ -18,6 +18,7 @@ from hub.api.schemas import (
     ErrorOut, EventOut, InboundIn, InboundOut, MessageIn, NoteIn, PatientList, PatientOut, PresenceIn, ResolveIn,
     SnoozeIn, TimelineOut, TransferIn,
 )
+from hub.api.schemas import Id, Offset, Text
 from hub.lib import access, audit, canned, directory, phone, queue
 from hub.lib.event_types import conversation_out, event_out
 from django.db.models import Count, Q
@@ -97,7 +98,7 @@ def _patient_out(patient) -> PatientOut:
 
 class Page(Schema):
     limit: int = 50
-    offset: int = 0
+    offset: Offset = 0
 
 
 def _page(page: Page) -> tuple[int, int]:
@@ -107,7 +108,7 @@ def _page(page: Page) -> tuple[int, int]:
 
 
 @api.get("/patients", response={200: PatientList, **ERRORS}, tags=["patients"])
-def list_patients(request, page: Query[Page], q: str = ""):
+def list_patients(request, page: Query[Page], q: Text = ""):
     viewer = _viewer(request)
     limit, offset = _page(page)
     qs = access.patients(viewer)
@@ -146,7 +147,7 @@ def patient_timeline(request, patient_id: int, before_id: int | None = None, lim
 
 
 @api.get("/conversations", response={200: ConversationList, **ERRORS}, tags=["conversations"])
-def list_conversations(request, page: Query[Page], status: str = "open", department_id: int | None = None):
+def list_conversations(request, page: Query[Page], status: str = "open", department_id: Id | None = None):
     viewer = _viewer(request)
     limit, offset = _page(page)
     qs = access.conversations(viewer).select_related("patient", "department", "assignee", "topic")
@@ -224,6 +225,8 @@ def inbound(request, message: InboundIn):
         contact_address=address, body=message.body, first_name=contact.first_name, last_name=contact.last_name,
         department_slug=message.department, topic_slug=message.topic,
     ))
+    if result.created:
+        _audit(request, viewer, "message.received", result.event, conversation=result.conversation.pk)
     body = {"created": result.created, "event": event_out(result.event), "conversation_id": result.conversation.pk}
     return Status(201 if result.created else 200, body)
 
@@ -274,7 +277,7 @@ def reopen(request, conversation_id: int):
 
 @api.get("/conversations/{conversation_id}/canned-responses", response={200: list[CannedOut], **ERRORS},
          tags=["console"])
-def canned_responses(request, conversation_id: int, q: str = ""):
+def canned_responses(request, conversation_id: int, q: Text = ""):
     """Canned responses, with their variables filled in for this conversation."""
     viewer = _viewer(request)
     if len(q) > 100:
@@ -297,7 +300,8 @@ def patient_conversations(request, patient_id: int):
     """The patient's conversations you may see, newest first."""
     viewer = _viewer(request)
     patient = access.get_patient(viewer, patient_id)
-    rows = access.conversations(viewer).filter(patient=patient).order_by("-created_at")[:50]
+    rows = list(access.conversations(viewer).filter(patient=patient).order_by("-created_at")[:50])
+    _audit(request, viewer, "patient.conversations_viewed", patient, count=len(rows))
     return [{"id": c.pk, "status": c.status, "channel": c.channel,
              "department_name": directory.department_name(viewer.practice_id, c.department_id),
              "topic_name": directory.topic_name(viewer.practice_id, c.topic_id), "disposition": c.disposition,

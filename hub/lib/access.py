@@ -43,6 +43,30 @@ class Viewer:
     def may_post_inbound(self) -> bool:
         return self.role in (AgentProfile.Role.ADMIN, AgentProfile.Role.INTEGRATION)
 
+    # Capabilities by role. Every page, API endpoint, socket and export
+    # asks one of these rather than comparing roles itself.
+
+    @property
+    def is_person(self) -> bool:
+        """A human staff member (integrations are tokens, not people)."""
+        return self.role != AgentProfile.Role.INTEGRATION
+
+    @property
+    def may_supervise(self) -> bool:
+        """Supervisors and practice admins: the wallboard, the dashboard, the
+        whole practice's queue, alerts."""
+        return self.role in (AgentProfile.Role.SUPERVISOR, AgentProfile.Role.ADMIN)
+
+    @property
+    def may_read_kpis(self) -> bool:
+        """The KPI REST tables: supervisors, admins and integrations."""
+        return self.may_supervise or self.role == AgentProfile.Role.INTEGRATION
+
+    @property
+    def is_practice_admin(self) -> bool:
+        """Practice admins: the audit trail, retention and legal holds."""
+        return self.role == AgentProfile.Role.ADMIN
+
     @cached_property
     def department_ids(self) -> frozenset[int]:
         if self.sees_all_departments:
@@ -57,6 +81,20 @@ class Viewer:
         streams.append(agent_stream(self.user_id))
         streams.append(practice_stream(self.practice_id))
         return streams
+
+
+def may_receive(viewer: Viewer, stream: str, payload: dict, department_id: int | None) -> bool:
+    """Whether one stream entry reaches this viewer's socket. Department and
+    personal streams are joined only by those who may read them; the
+    practice stream (presence, alerts) is joined by everyone, so what it
+    carries about a conversation reaches only those who cover that
+    conversation's department."""
+    if not stream.startswith("practice.") or viewer.sees_all_departments:
+        return True
+    department = department_id if department_id is not None else payload.get("department_id")
+    if department is None:
+        return "conversation_id" not in payload  # e.g. presence: about staff, not patients
+    return department in viewer.department_ids
 
 
 def viewer_for(user) -> Viewer | None:

@@ -1,9 +1,56 @@
-"""Audit rows: every staff read or change of a patient's data."""
+"""Audit rows: every staff read or change of a patient's data.
+
+Rows are appended to a hash chain per practice (docs/audit.md): the writer
+locks the chain's head row, numbers the new row, hashes it with the previous
+row's hash and moves the head, all inside the caller's transaction. The head
+stays locked until that transaction ends, so call `record` as the last step
+of an action. It costs one locked read and one update besides the insert.
+"""
 
 from __future__ import annotations
 
-from hub.lib import clock
-from hub.models import AuditEntry
+from django.db import IntegrityError, transaction
+
+from hub.lib import audit_chain, clock
+from hub.models import AuditChainHead, AuditEntry
+
+
+# What the hub records (docs/audit.md has the same table). The audit log
+# page offers these in its action filter; any other action still searches.
+ACTIONS = {
+    "patient.viewed": "Patient record opened (REST API, console patient panel)",
+    "patient.listed": "Patient list or search read",
+    "patient.timeline_viewed": "Patient's timeline across conversations read",
+    "patient.conversations_viewed": "Patient's list of conversations read",
+    "conversation.listed": "Conversation list read (REST API)",
+    "conversation.viewed": "Conversation thread opened",
+    "attachment.viewed": "Attachment opened or downloaded",
+    "message.sent": "Reply sent to the patient",
+    "message.received": "Inbound message posted by an integration",
+    "note.added": "Internal note added",
+    "consent.changed": "Text-message consent recorded (staff, patient keyword or provider)",
+    "conversation.picked_up": "Conversation picked up",
+    "conversation.assigned": "Conversation assigned by a supervisor",
+    "conversation.transferred": "Conversation transferred",
+    "conversation.snoozed": "Conversation snoozed",
+    "conversation.resolved": "Conversation resolved",
+    "conversation.reopened": "Conversation reopened",
+    "offer.declined": "Offered conversation declined",
+    "kpi.exported": "KPI rows exported (CSV or REST API)",
+    "audit.viewed": "Audit log searched",
+    "audit.exported": "Audit log exported as CSV",
+    "session.signed_in": "Signed in",
+    "session.signed_out": "Signed out",
+    "session.sign_in_failed": "Failed sign-in",
+    "session.idle_logoff": "Signed out for inactivity",
+    "session.second_factor": "Second factor passed",
+    "session.second_factor_failed": "Second factor failed",
+    "two_factor.enabled": "Two-factor sign-in turned on",
+    "two_factor.disabled": "Two-factor sign-in turned off",
+    "retention.policy_changed": "Data retention policy changed",
+    "legal_hold.placed": "Legal hold placed",
+    "legal_hold.released": "Legal hold released",
+}
 
 
 def client_ip(meta_or_scope) -> str | None:
@@ -15,21 +62,61 @@ def client_ip(meta_or_scope) -> str | None:
     return meta_or_scope.get("REMOTE_ADDR") or None
 
 
+def patient_of(obj) -> int | None:
+    """The patient whose data an audited object is, when it is one of the
+    hub's patient-data models."""
+    from hub.models import Attachment, Patient
+
+    if isinstance(obj, Patient):
+        return obj.pk
+    if isinstance(obj, Attachment):
+        return obj.event.patient_id
+    return getattr(obj, "patient_id", None)
+
+
+def _locked_head(chain: int) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+    if head is None:
+        # The chain's first row: create its head. A concurrent creator makes
+        # this insert wait for it and then fail; the savepoint keeps the
+        # caller's transaction usable and the second read finds its head.
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(chain=chain)
+        except IntegrityError:
+            pass
+        head = AuditChainHead.objects.select_for_update().get(pk=chain)
+    return head
+
+
 def record(*, user_id: int | None, practice_id: int | None, action: str, obj, via: str,
-           ip: str | None = None, detail: dict | None = None) -> AuditEntry:
-    """Write one audit row. `obj` is a model instance or an (object_type, id) pair."""
+           ip: str | None = None, detail: dict | None = None, patient_id: int | None = None) -> AuditEntry:
+    """Write one audit row. `obj` is a model instance or an (object_type, id)
+    pair; the patient is taken from `obj` when it is patient data, or given."""
     if isinstance(obj, tuple):
         object_type, object_id = obj
     else:
         object_type, object_id = obj._meta.model_name, obj.pk
-    return AuditEntry.objects.create(
+        if patient_id is None:
+            patient_id = patient_of(obj)
+    entry = AuditEntry(
         practice_id=practice_id,
         user_id=user_id,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        ip=ip,
+        patient_id=patient_id,
+        ip=audit_chain.normal_ip(ip),
         via=via,
-        detail=detail or {},
+        detail=audit_chain.plain_detail(detail),
         created_at=clock.now(),
     )
+    # Joins the caller's transaction; outside one, makes its own.
+    with transaction.atomic(savepoint=False):
+        head = _locked_head(audit_chain.chain_of(practice_id))
+        entry.sequence = head.sequence + 1
+        entry.prev_hash = head.hash
+        entry.hash = audit_chain.row_hash({name: getattr(entry, name) for name in audit_chain.HASHED_COLUMNS})
+        AuditChainHead.objects.filter(pk=head.pk).update(sequence=entry.sequence, hash=entry.hash)
+        entry.save(force_insert=True)
+    return entry

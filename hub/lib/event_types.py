@@ -25,6 +25,9 @@ class EventOut(BaseModel):
     created_at: datetime
     delivery_status: str
     delivery_error: str
+    # True once the practice's retention policy removed the event's content
+    # (body and content keys of data); its kind, times and people remain.
+    purged: bool = False
 
 
 class ConversationOut(BaseModel):
@@ -86,7 +89,11 @@ class PatientEventOut(BaseModel):
 
 
 def patient_visible(event) -> bool:
-    return event.kind == "message" and event.direction in ("in", "out")
+    """What a patient's chat widget shows: messages both ways, not what the
+    practice's retention policy has since removed (an empty bubble says
+    nothing to a patient)."""
+    return (event.kind == "message" and event.direction in ("in", "out")
+            and not (event.data or {}).get("purged_at"))
 
 
 def patient_event_out(event) -> PatientEventOut:
@@ -187,6 +194,7 @@ def event_out(event) -> EventOut:
         created_at=event.created_at,
         delivery_status=event.delivery_status,
         delivery_error=event.delivery_error,
+        purged="purged_at" in (event.data or {}),  # hub.retention.purge.PURGED_AT
     )
 
 

@@ -9,7 +9,10 @@ CLOSE_PROTOCOL = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_RATE_LIMITED = 4429
-CLOSE_SESSION_EXPIRED = 4440
+CLOSE_SESSION_EXPIRED = 4440  # signed out (here, in another tab, by an admin)
+# Automatic logoff after inactivity. A code of its own: Daphne does not pass
+# close reasons on, so the code alone must tell the page what happened.
+CLOSE_IDLE_LOGOFF = 4441
 CLOSE_SERVER_RESTART = 4503
 
 

@@ -1,7 +1,7 @@
 from hub.models.agents import AgentProfile
 from hub.models.api_tokens import ApiToken
 from hub.models.attachments import Attachment
-from hub.models.audit import AuditEntry
+from hub.models.audit import AuditChainHead, AuditEntry
 from hub.models.calls import Call
 from hub.models.canned_responses import CannedResponse
 from hub.models.consents import ConsentChange
@@ -32,6 +32,7 @@ __all__ = [
     "AgentProfile",
     "ApiToken",
     "Attachment",
+    "AuditChainHead",
     "AuditEntry",
     "CannedResponse",
     "ConsentChange",

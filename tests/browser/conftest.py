@@ -185,6 +185,15 @@ def open_console(browser, live_hub):
         context.close()
 
 
+def add_script(page, path: Path) -> None:
+    """Run a test tool (axe-core) in the page. The hub's CSP allows only its
+    own scripts, so the file is served as if from the page's origin."""
+    origin = "/".join(page.url.split("/")[:3])
+    url = f"{origin}/__test-tools__/{path.name}"
+    page.route(url, lambda route: route.fulfill(path=str(path), content_type="text/javascript"))
+    page.add_script_tag(url=url)
+
+
 def text_from_patient(live_hub, *, from_: str, body: str, to: str = "+15550100100") -> str:
     """A signed Twilio incoming-SMS webhook to the live hub."""
     from twilio.request_validator import RequestValidator

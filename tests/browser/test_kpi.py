@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from hub.lib import clock
 from hub.models import Conversation
 from kpi import metrics, rollup, tables
-from tests.browser.conftest import SCREENSHOTS, text_from_patient
+from tests.browser.conftest import SCREENSHOTS, add_script, text_from_patient
 from tests.conftest import build_world
 from tests.kpi.scenario import history, this_morning
 
@@ -45,7 +45,7 @@ def open_kpi(browser, live_hub):
 
 
 def serious_axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
+    add_script(page, AXE)
     result = page.evaluate("""async () => {
       const r = await axe.run(document, {resultTypes: ['violations']});
       return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,

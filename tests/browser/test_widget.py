@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from hub.actions import outbound
 from hub.lib import access
 from hub.models import Conversation, Event
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, add_script
 from tests.conftest import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,7 +138,7 @@ def test_a_hostile_host_page_cannot_change_the_widget(live_hub, open_demo):
 
 
 def axe_violations(page):
-    page.add_script_tag(path=str(AXE))
+    add_script(page, AXE)
     result = page.evaluate("""async () => {
       const r = await axe.run({include: [['#hub-chat-widget']]}, {resultTypes: ['violations']});
       return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help}));

@@ -25,5 +25,8 @@ class SandboxVoiceBackend:
     def recording(self, recording_sid: str) -> dict:
         return {"sid": recording_sid, "call_sid": "", "duration": None}
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """The sandbox keeps no recordings of its own: nothing to delete."""
+
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         return SandboxBackend().download(url, max_bytes)

@@ -54,6 +54,17 @@ class TwilioVoiceBackend:
             raise AdapterError("No answer from Twilio") from exc
         return {"sid": recording.sid, "call_sid": recording.call_sid, "duration": recording.duration}
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording (and its audio) from Twilio's storage, for the
+        retention purge. One Twilio no longer has is as good as deleted."""
+        try:
+            rest_client().recordings(recording_sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                raise _error(exc, "delete the recording") from exc
+        except requests.exceptions.RequestException as exc:
+            raise AdapterError("No answer from Twilio") from exc
+
     def download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
         """A recording's audio: never public, fetched with the account's credentials."""
         try:

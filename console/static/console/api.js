@@ -19,8 +19,12 @@ function csrfToken() {
   return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
 }
 
-async function request(method, path, { body, signal } = {}) {
+// `background`: the page asks by itself (a refresh after a live update, the
+// automatic "away"), not because the person did something, so the request
+// does not count as activity against automatic logoff.
+async function request(method, path, { body, signal, background = false } = {}) {
   const headers = { Accept: "application/json" };
+  if (background) headers["X-Hub-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   let response;
@@ -35,8 +39,9 @@ async function request(method, path, { body, signal } = {}) {
   }
   const data = await response.json().catch(() => null);
   if (response.status === 401) {
-    // The session ended (signed out in another tab, or expired).
-    window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash));
+    // The session ended (signed out in another tab, or automatic logoff).
+    const expired = data?.code === "session_expired" ? "&expired=1" : "";
+    window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash) + expired);
     throw new ApiError(401, "unauthenticated", "Your session ended. Sign in again.");
   }
   if (!response.ok) {
@@ -70,14 +75,15 @@ export const reopen = (id) => request("POST", `${conv(id)}/reopen`, { body: {} }
 export const cannedResponses = (id, q, { signal } = {}) =>
   request("GET", `${conv(id)}/canned-responses` + query({ q }), { signal });
 
-export const getDirectory = () => request("GET", "/directory");
+export const getDirectory = () => request("GET", "/directory", { background: true });
 export const getPatient = (id, { signal } = {}) => request("GET", `/patients/${encodeURIComponent(id)}`, { signal });
 export const getPatientConversations = (id, { signal } = {}) =>
   request("GET", `/patients/${encodeURIComponent(id)}/conversations`, { signal });
-export const setPresence = (presence, reason = "manual") => request("PUT", "/me/presence", { body: { presence, reason } });
+export const setPresence = (presence, reason = "manual") =>
+  request("PUT", "/me/presence", { body: { presence, reason }, background: reason === "idle" });
 
 // Automatic assignment: conversations offered to me (docs/routing.md).
 const offer = (id) => `/offers/${encodeURIComponent(id)}`;
-export const getOffers = () => request("GET", "/offers");
+export const getOffers = () => request("GET", "/offers", { background: true });
 export const acceptOffer = (id) => request("POST", `${offer(id)}/accept`, { body: {} });
 export const declineOffer = (id) => request("POST", `${offer(id)}/decline`, { body: {} });

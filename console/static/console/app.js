@@ -58,7 +58,10 @@ const composer = new Composer({
   },
 });
 const patientPanel = new PatientPanel({ onPatient: (patient) => composer.setPatient(patient) });
-const presence = new PresenceControl({ select: byId("presence"), idleMinutes: boot.idle_minutes, notices });
+const presence = new PresenceControl({
+  select: byId("presence"), idleMinutes: boot.idle_minutes, notices,
+  onActive: () => stream.send({ type: "activity" }),
+});
 const actions = new ConversationActions({
   store, queue, notices, applyConversation,
   isOpen: (id) => thread.id === id,
@@ -217,6 +220,12 @@ function announceEvent(e) {
 }
 
 function onStreamSignal(msg) {
+  if (msg.type === "session.expiring") {
+    const minutes = Math.max(1, Math.round(msg.seconds_left / 60));
+    notices.show(`You will be signed out in about ${minutes} minute${minutes === 1 ? "" : "s"} because of inactivity. `
+      + "Move the mouse or press a key to stay signed in.", { tone: "error" });
+    return;
+  }
   if (msg.type === "typing" && msg.who === "patient" && msg.conversation_id === thread.id) thread.showTyping();
 }
 

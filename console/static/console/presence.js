@@ -11,9 +11,14 @@ const AUTO_AWAY_KEY = "hub.console.autoAway"; // set while away because idle
 const ACTIVITY_EVENTS = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
 const WRITE_EVERY_MS = 5000;
 const CHECK_EVERY_MS = 10000;
+const ACTIVE_EVERY_MS = 20000;
 
 export class PresenceControl {
-  constructor({ select, idleMinutes, notices }) {
+  constructor({ select, idleMinutes, notices, onActive }) {
+    // Called (at most every ACTIVE_EVERY_MS) while the person uses the page:
+    // keeps their session from automatic logoff.
+    this.onActive = onActive || (() => {});
+    this.lastReported = 0;
     this.select = select;
     this.wrapper = select.closest(".presence");
     this.notices = notices;
@@ -56,6 +61,10 @@ export class PresenceControl {
   activity() {
     const now = Date.now();
     this.lastActivity = now;
+    if (now - this.lastReported > ACTIVE_EVERY_MS) {
+      this.lastReported = now;
+      this.onActive();
+    }
     if (now - this.lastWritten > WRITE_EVERY_MS) {
       this.lastWritten = now;
       remember(ACTIVITY_KEY, String(now));

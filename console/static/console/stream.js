@@ -10,6 +10,7 @@
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_FORBIDDEN = 4403;
 const CLOSE_SESSION_ENDED = 4440;
+const CLOSE_IDLE_LOGOFF = 4441; // automatic logoff after inactivity
 const CLOSE_HEARTBEAT_MISSED = 4000;
 
 export class Stream {
@@ -115,9 +116,11 @@ export class Stream {
   closed(event) {
     clearInterval(this.watchdog);
     if (this.closedByUs) return;
-    if (event.code === CLOSE_UNAUTHENTICATED || event.code === CLOSE_SESSION_ENDED) {
+    if (event.code === CLOSE_UNAUTHENTICATED || event.code === CLOSE_SESSION_ENDED || event.code === CLOSE_IDLE_LOGOFF) {
       this.onState("signed-out");
-      window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash));
+      const expired = event.code === CLOSE_IDLE_LOGOFF;
+      window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash)
+        + (expired ? "&expired=1" : ""));
       return;
     }
     if (event.code === CLOSE_FORBIDDEN) {

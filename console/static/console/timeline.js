@@ -5,6 +5,8 @@ import { el, icon } from "./dom.js";
 import { channelInfo, formatBytes, fullTimeLabel, timeLabel } from "./format.js";
 
 const SYSTEM_KINDS = new Set(["assignment", "transfer", "status", "system"]);
+// Content the practice's retention policy removed (the event itself stays).
+const PURGED_NOTE = "removed under the practice's retention policy";
 
 // Delivery moves forward only; failures are final.
 const DELIVERY_RANK = { "": 0, pending: 1, queued: 2, sending: 3, sent: 4, delivered: 5, read: 6, failed: 7, undelivered: 7 };
@@ -50,6 +52,7 @@ export function renderEvent(e, { patientName = "Patient" } = {}) {
   }
   item.append(meta(e, side, patientName));
   if (e.kind === "call") item.append(callBody(e));
+  else if (e.purged && !e.body) item.append(purgedBody(e.kind === "note" ? "Note" : "Message"));
   else if (e.body) item.append(el("p", { class: "ev-body" }, e.body));
   const files = attachments(e);
   if (files) item.append(files);
@@ -77,14 +80,19 @@ function callBody(e) {
   const voicemail = Boolean(e.data?.voicemail || e.data?.transcript);
   return el("div", { class: "ev-call" },
     el("p", { class: "ev-call-title" }, icon("voice"), voicemail ? "Voicemail" : "Phone call"),
-    e.body && el("p", { class: "ev-body" }, e.body));
+    e.purged && !e.body ? purgedBody("Details") : e.body && el("p", { class: "ev-body" }, e.body));
+}
+
+function purgedBody(what) {
+  return el("p", { class: "ev-body ev-purged" }, `${what} ${PURGED_NOTE}`);
 }
 
 function systemLine(e) {
   const reason = e.data?.reason;
   // Transfers already name their reason in the body; say it only if not.
   const extra = e.kind === "transfer" && reason && !e.body.includes(reason) ? ` — Reason: ${reason}` : "";
-  return el("p", { class: "ev-system" }, el("span", {}, e.body + extra), " ", when(e));
+  const text = e.purged && !e.body ? `Details ${PURGED_NOTE}` : e.body + extra;
+  return el("p", { class: "ev-system" }, el("span", {}, text), " ", when(e));
 }
 
 function delivery(e) {
@@ -105,6 +113,10 @@ function attachment(a) {
   const url = `/console/attachments/${encodeURIComponent(a.id)}`;
   const name = a.filename || (a.content_type === "application/pdf" ? "Document.pdf" : "Attachment");
   if (a.status === "pending") return el("li", { class: "file file-pending" }, `${name} arriving…`);
+  if (a.status === "purged") {
+    const what = (a.content_type || "").startsWith("audio/") ? "Recording" : "File";
+    return el("li", { class: "file file-purged" }, `${what} ${PURGED_NOTE}`);
+  }
   if (a.status === "rejected") {
     return el("li", { class: "file file-rejected" }, `${name} was not accepted${a.reason ? `: ${a.reason}` : "."}`);
   }

@@ -183,10 +183,14 @@ function connect() {
   socket.addEventListener("close", (event) => {
     clearInterval(pingTimer);
     socket = null;
-    if (event.code === 4401) {
+    if (event.code === 4401 || event.code === 4440 || event.code === 4441) {
+      // 4440: the session ended (signed out); 4441: automatic logoff after
+      // inactivity. The numbers stop rather than go stale silently.
       stopped = true;
       setState("signed-out", "Signed out");
-      showStop("This screen was signed out. ", "Sign in again", boot.login);
+      showStop(event.code === 4441
+        ? "This screen was signed out after a period without activity. " : "This screen was signed out. ",
+      "Sign in again", boot.login);
       return;
     }
     if (event.code === 4403) {

@@ -387,7 +387,17 @@
     }
 
     function build() {
-      root.appendChild(h("style", { text: CSS }));
+      // A constructed stylesheet needs no 'unsafe-inline' in the page's
+      // Content-Security-Policy; a <style> where the browser has none.
+      var sheet = null;
+      try {
+        if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && CSSStyleSheet.prototype.replaceSync) {
+          sheet = new CSSStyleSheet();
+          sheet.replaceSync(CSS);
+          root.adoptedStyleSheets = [sheet];
+        }
+      } catch (e) { sheet = null; }
+      if (!sheet) root.appendChild(h("style", { text: CSS }));
       E.live = h("div", { class: "sr", "aria-live": "polite" }); // announcements, heard even while closed
       E.count = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
       E.countSr = h("span", { class: "sr" });

@@ -1,0 +1,27 @@
+"""The Django admin, for configuring the hub, is for superusers only.
+
+Agents, supervisors and practice admins work in the console; being marked
+`is_staff` (or holding model permissions) does not open the admin. Where a
+superuser has two-factor sign-in (or it is required for superusers), the
+session must have passed it.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+
+class HubAdminSite(admin.AdminSite):
+    site_header = "Patient messaging hub: configuration"
+    site_title = "Hub configuration"
+    index_title = "Configuration"
+
+    def has_permission(self, request):
+        from hub.lib import twofactor  # models: not importable while apps load
+
+        user = request.user
+        return (user.is_active and user.is_superuser
+                and twofactor.pending_step(user, request.session) is None)
+
+
+class HubAdminConfig(AdminConfig):
+    default_site = "hub.admin_site.HubAdminSite"

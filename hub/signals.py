@@ -1,0 +1,44 @@
+"""Signal receivers the hub installs at start-up (HubConfig.ready)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from hub.lib import audit, sessions
+
+
+def _practice_id(user) -> int | None:
+    profile = getattr(user, "agent", None)
+    return profile.practice_id if profile is not None else None
+
+
+@receiver(user_logged_in, dispatch_uid="hub-signed-in")
+def signed_in(sender, request, user, **kwargs):
+    if request is None:
+        return
+    sessions.touch(request.session, force=True)
+    audit.record(user_id=user.pk, practice_id=_practice_id(user), action="session.signed_in",
+                 obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
+
+
+@receiver(user_logged_out, dispatch_uid="hub-signed-out")
+def signed_out(sender, request, user, **kwargs):
+    """Whoever signs out, their sockets opened with this session close too."""
+    if request is None or user is None:
+        return
+    reason = getattr(request, "_hub_logoff_reason", sessions.REASON_SIGNED_OUT)
+    if reason == sessions.REASON_SIGNED_OUT:
+        audit.record(user_id=user.pk, practice_id=_practice_id(user), action="session.signed_out",
+                     obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
+        sessions.end_everywhere(request.session.session_key, reason)
+
+
+@receiver(user_login_failed, dispatch_uid="hub-sign-in-failed")
+def sign_in_failed(sender, credentials, request=None, **kwargs):
+    """Failed attempts are counted by django-axes; the audit trail keeps
+    them too (the username tried, never the password)."""
+    username = str((credentials or {}).get("username", ""))[:150]
+    audit.record(user_id=None, practice_id=None, action="session.sign_in_failed",
+                 obj=("user", 0), via="console", ip=audit.client_ip(request.META) if request is not None else None,
+                 detail={"username": username})
