@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import DEVICE_ID_SESSION_KEY, login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hub.lib import audit, ratelimit, twofactor
+from hub.lib import audit, ratelimit, sessions, twofactor
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 
@@ -54,7 +54,7 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["expired"] = self.request.GET.get("expired") == "1"
-        context["idle_minutes"] = f"{settings.IDLE_LOGOFF_MINUTES:g}"
+        context["idle_span"] = sessions.idle_span()
         return context
 
 

@@ -38,7 +38,14 @@ def signed_out(sender, request, user, **kwargs):
 def sign_in_failed(sender, credentials, request=None, **kwargs):
     """Failed attempts are counted by django-axes; the audit trail keeps
     them too (the username tried, never the password)."""
+    from django.contrib.auth import get_user_model
+
     username = str((credentials or {}).get("username", ""))[:150]
-    audit.record(user_id=None, practice_id=None, action="session.sign_in_failed",
+    # Attempts on a staff account show in that practice's audit log (its
+    # admins should see someone guessing); unknown usernames in the system's.
+    staff = (get_user_model().objects.filter(username=username).select_related("agent").first()
+             if username and "\x00" not in username else None)
+    audit.record(user_id=None, practice_id=_practice_id(staff) if staff is not None else None,
+                 action="session.sign_in_failed",
                  obj=("user", 0), via="console", ip=audit.client_ip(request.META) if request is not None else None,
                  detail={"username": username})

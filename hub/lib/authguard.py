@@ -49,11 +49,10 @@ class IdleLogoffMiddleware:
                 request._hub_logoff_reason = sessions.REASON_IDLE
                 logout(request)
                 sessions.end_everywhere(key, sessions.REASON_IDLE)
-                minutes = f"{settings.IDLE_LOGOFF_MINUTES:g}"
                 if _wants_json(request):
                     return JsonResponse({"code": "session_expired",
-                                         "detail": f"You were signed out after {minutes} minutes without activity. "
-                                                   "Sign in again."}, status=401)
+                                         "detail": f"You were signed out after {sessions.idle_span()} without "
+                                                   "activity. Sign in again."}, status=401)
                 query = urlencode({"next": request.get_full_path(), "expired": "1"})
                 return redirect(f"{reverse('console:login')}?{query}")
             if not request.META.get(sessions.BACKGROUND_HEADER):

@@ -38,6 +38,12 @@ REASON_IDLE = "idle"
 REASON_SIGNED_OUT = "signed_out"
 
 
+def idle_span() -> str:
+    """The idle limit for people: "15 minutes", "1 minute"."""
+    minutes = settings.IDLE_LOGOFF_MINUTES
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+
+
 def idle_limit_seconds() -> float:
     return settings.IDLE_LOGOFF_MINUTES * 60
 

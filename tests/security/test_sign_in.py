@@ -44,7 +44,10 @@ def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(wo
     assert client.get("/console/").status_code == 302
     # Someone else in the same office signs in as usual.
     assert sign_in(Client(), "bob").status_code == 302
-    assert AuditEntry.objects.filter(action="session.sign_in_failed").count() >= settings.AXES_FAILURE_LIMIT
+    # The attempts show in the practice's own audit log, for its admins.
+    failed = AuditEntry.objects.filter(action="session.sign_in_failed", practice=world.practice)
+    assert failed.count() >= settings.AXES_FAILURE_LIMIT
+    assert all(row.detail == {"username": "alice"} for row in failed)
     # A practice admin lifts the lock before it expires by itself.
     call_command("axes_reset_username", "alice")
     assert sign_in(Client(), "alice").status_code == 302
