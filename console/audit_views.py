@@ -5,24 +5,20 @@ finds nothing. Searching and exporting are themselves audited."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Q
-from django.http import HttpResponseBadRequest, HttpResponseForbidden, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from hub.lib import access, audit, audit_chain, clock
+from hub.lib import access, audit, audit_chain, clock, csvexport
 from hub.models import AgentProfile, AuditEntry, Patient, Practice
 
 PAGE_SIZE = 100
@@ -233,37 +229,18 @@ def audit_log(request):
     return render(request, "console/audit.html", context)
 
 
-def _safe_cell(text: str) -> str:
-    """Display text that a spreadsheet would otherwise run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_chunks(rows, staff: dict[int, str], tz):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([
+def _csv_rows(rows, staff: dict[int, str], tz):
+    """Cells as stored, so an auditor can recompute each hash from the file;
+    only the staff name (not hashed) is made spreadsheet-safe."""
+    for row in rows:
+        yield [
             row["sequence"], audit_chain.utc_iso(row["created_at"]),
             row["created_at"].astimezone(tz).isoformat(), row["practice_id"],
-            "" if row["user_id"] is None else row["user_id"], _safe_cell(_user_name(staff, row["user_id"])),
+            "" if row["user_id"] is None else row["user_id"], csvexport.safe_cell(_user_name(staff, row["user_id"])),
             row["action"], row["object_type"], row["object_id"],
             "" if row["patient_id"] is None else row["patient_id"], row["ip"] or "", row["via"],
             audit_chain.canonical_json(row["detail"]), row["prev_hash"], row["hash"],
-        ])
-        if n % 200 == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate(0)
-    yield out.getvalue()
-
-
-async def _async_chunks(chunks):
-    """The same chunks for an ASGI server, each produced in the request's
-    database thread (Django would otherwise read a sync iterator whole)."""
-    take = sync_to_async(lambda: next(chunks, None), thread_sensitive=True)
-    while (chunk := await take()) is not None:
-        yield chunk
+        ]
 
 
 @login_required
@@ -286,10 +263,6 @@ def audit_export(request):
     columns = ("sequence", "created_at", "practice_id", "user_id", "action", "object_type", "object_id",
                "patient_id", "ip", "via", "detail", "prev_hash", "hash")
     rows = _rows(practice.pk, search).filter(sequence__lt=exported.sequence).order_by("sequence").values(*columns).iterator(chunk_size=EXPORT_CHUNK)
-    chunks = _csv_chunks(rows, _staff(practice.pk), practice.tz)
-    response = StreamingHttpResponse(_async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks,
-                                     content_type="text/csv; charset=utf-8")
+    chunks = csvexport.chunks(CSV_COLUMNS, _csv_rows(rows, _staff(practice.pk), practice.tz))
     stamp = clock.now().astimezone(practice.tz).strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="{practice.slug}-audit-{stamp}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return csvexport.download(request, chunks, f"{practice.slug}-audit-{stamp}.csv")

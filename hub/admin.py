@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from hub.admin_site import ReadOnlyAdmin
 from hub.models import (
     AgentProfile, ApiToken, AuditEntry, BusinessHours, CannedResponse, ConsentChange, Department, Holiday, PhoneNumber,
     Practice, RedFlagPhrase, RoutingRule, SlaPolicy, Topic,
@@ -19,18 +20,9 @@ class PracticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(admin.ModelAdmin):
+class ConsentChangeAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "contact_point", "channel", "opted_in", "source", "detail")
     list_filter = ("channel", "opted_in", "source")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BusinessHoursInline(admin.TabularInline):
@@ -102,19 +94,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: audit rows are append-only (docs/audit.md)."""
 
     list_display = ("created_at", "practice", "sequence", "user", "action", "object_type", "object_id",
                     "patient_id", "via", "ip")
     list_filter = ("action", "via")
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -23,5 +23,18 @@ class HubAdminSite(admin.AdminSite):
                 and twofactor.pending_step(user, request.session) is None)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records no one edits: ledgers, reports, the audit trail."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class HubAdminConfig(AdminConfig):
     default_site = "hub.admin_site.HubAdminSite"

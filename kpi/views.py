@@ -5,21 +5,17 @@ kpi.metrics and kpi.live; this module only picks and arranges them."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from hub.lib import access, audit, clock
+from hub.lib import access, audit, clock, csvexport
 from hub.models import AgentProfile, Department, Practice, Topic
 from kpi import display, live, metrics, tables
 from kpi.tables import BadScope
@@ -222,35 +218,6 @@ def _practice_rates(*ranked) -> dict:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # never a formula in a spreadsheet
-    return value
-
-
-def _csv_chunks(columns, rows):
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for n, row in enumerate(rows, 1):
-        writer.writerow([_csv_value(v) for v in row])
-        if n % CSV_CHUNK_ROWS == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate(0)
-    yield out.getvalue()
-
-
-async def _async_chunks(chunks):
-    """The same chunks for an ASGI server, each produced in the request's
-    database thread (Django would otherwise read a sync iterator whole)."""
-    take = sync_to_async(lambda: next(chunks, None), thread_sensitive=True)
-    while (chunk := await take()) is not None:
-        yield chunk
-
-
 @login_required
 @require_GET
 def export(request, table: str):
@@ -269,18 +236,13 @@ def export(request, table: str):
     result = build(scope)
     first, last = _first_last(scope)
     filename = f"{practice.slug}-{table}-{first.isoformat()}-to-{last.isoformat()}.csv"
-    chunks = _csv_chunks(result.columns, result.rows)
+    chunks = csvexport.chunks(result.columns, ([csvexport.safe_cell(v) for v in row] for row in result.rows),
+                              every=CSV_CHUNK_ROWS)
     if table in tables.ROW_TABLES:
         audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="kpi.exported",
                      obj=("kpi_table", table), via="dashboard", ip=audit.client_ip(request.META),
                      detail=_query(scope))
-        response = StreamingHttpResponse(_async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks,
-                                         content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse("".join(chunks), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return csvexport.download(request, chunks, filename, stream=table in tables.ROW_TABLES)
 
 
 # --- the wallboard -------------------------------------------------------------------------

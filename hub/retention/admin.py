@@ -3,20 +3,10 @@ console's; purge reports and provider deletions are read-only."""
 
 from django.contrib import admin, messages
 
+from hub.admin_site import ReadOnlyAdmin
 from hub.lib import audit, clock
 from hub.retention import actions
 from hub.retention.models import KINDS, LegalHold, ProviderDeletion, PurgeRun, RetentionPolicy
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RetentionPolicy)
