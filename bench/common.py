@@ -73,6 +73,23 @@ def manage(env: dict, *args: str) -> str:
                           capture_output=True, text=True).stdout
 
 
+def seeded_database(env: dict) -> None:
+    """An empty database, migrated, with the demo practice in it."""
+    fresh_database(env)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
+
+
+def setup_django(env: dict) -> None:
+    """Django in this process, on the bench's environment."""
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

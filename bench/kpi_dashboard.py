@@ -14,14 +14,13 @@ one incremental rollup after a new text.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
 from datetime import datetime, timedelta
 
-from common import ROOT, bench_environment, fresh_database, manage
+from common import bench_environment, seeded_database, setup_django
 
 CHANNEL_MIX = (("sms", 0.45), ("web", 0.2), ("voice", 0.35))
 
@@ -192,15 +191,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     env = bench_environment()
-    fresh_database(env)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    seeded_database(env)
+    setup_django(env)
     from django.db import connection
 
     from hub.lib import clock

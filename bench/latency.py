@@ -25,7 +25,7 @@ import sys
 import time
 import uuid
 
-from common import ROOT, Server, bench_environment, fresh_database, manage, percentiles
+from common import ROOT, Server, bench_environment, manage, percentiles, seeded_database
 
 import httpx
 import websockets
@@ -40,9 +40,7 @@ with connection.cursor() as c:
 
 
 def setup(env: dict) -> str:
-    fresh_database(env)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
+    seeded_database(env)
     subprocess.run([sys.executable, "-c", CREATE_FLOOR_TABLE], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "hub.settings"}, check=True)
     return manage(env, "create_api_token", "integration", "--name", "latency bench").strip()
 

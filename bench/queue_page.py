@@ -12,12 +12,11 @@ client: the time is the server's alone), and prints p50/p95/max.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 
-from common import ROOT, bench_environment, fresh_database, manage
+from common import bench_environment, seeded_database, setup_django
 
 CHANNELS = ["sms", "web", "voice", "api"]
 
@@ -79,15 +78,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
     env = bench_environment()
-    fresh_database(env)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    seeded_database(env)
+    setup_django(env)
     print(f"database: {env.get('DATABASE_URL', 'SQLite')}")
     started = time.perf_counter()
     populate(args.conversations)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, bench_environment, fresh_database, manage
+from common import ROOT, bench_environment, seeded_database, setup_django
 
 
 def start(env: dict, *args: str, log: str) -> subprocess.Popen:
@@ -68,15 +68,8 @@ def main() -> int:
     env = bench_environment()
     env["CELERY_QUEUE"] = f"slabench{os.getpid()}"
     env["DB_POOL_MAX"] = "8"
-    fresh_database(env)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    seeded_database(env)
+    setup_django(env)
     from django.db.models import Count
 
     from hub.models import Event, SlaClock

@@ -20,7 +20,7 @@ import time
 import psutil
 import websockets
 
-from common import Server, bench_environment, fresh_database, manage
+from common import Server, bench_environment, manage, seeded_database
 
 
 def raise_fd_limit(n: int) -> None:
@@ -48,9 +48,7 @@ async def main() -> int:
     raise_fd_limit(args.connections * 2 + 200)
     env = bench_environment()
     env.update(WIDGET_CONNECTS_PER_IP="1000000", DB_POOL_MAX="10")
-    fresh_database(env)
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "seed_demo")
+    seeded_database(env)
     key = manage(env, "shell", "-v", "0", "-c", "from hub.models import Practice; print(Practice.objects.get().widget_key)").strip()
     server = Server(env, "hub.asgi:application")
     try:
