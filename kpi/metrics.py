@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, FloatField, Func, Q, Sum
+from django.db.models import Count, F, FloatField, Func, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from hub.lib import clock
@@ -56,30 +56,25 @@ class Scope:
 
     # --- the facts in scope -------------------------------------------------
 
+    def narrow(self, qs, **fields: str):
+        """`qs` with this scope's filters (department_id, channel, agent_id,
+        topic_id) that are set, each applied to the field named for it."""
+        for name, field in fields.items():
+            value = getattr(self, name)
+            if value is not None:
+                qs = qs.filter(**{field: value})
+        return qs
+
     def contacts(self):
         qs = Contact.objects.filter(practice_id=self.practice_id, offered_at__gte=self.start, offered_at__lt=self.end)
-        if self.department_id is not None:
-            qs = qs.filter(department_id=self.department_id)
-        if self.channel is not None:
-            qs = qs.filter(channel=self.channel)
-        if self.agent_id is not None:
-            qs = qs.filter(agent_id=self.agent_id)
-        if self.topic_id is not None:
-            qs = qs.filter(topic_id=self.topic_id)
-        return qs
+        return self.narrow(qs, department_id="department_id", channel="channel", agent_id="agent_id",
+                           topic_id="topic_id")
 
     def episodes(self, field: str = "opened_at"):
         qs = Episode.objects.filter(practice_id=self.practice_id, opened_by="patient",
                                     **{f"{field}__gte": self.start, f"{field}__lt": self.end})
-        if self.department_id is not None:
-            qs = qs.filter(first_department_id=self.department_id)
-        if self.channel is not None:
-            qs = qs.filter(channel=self.channel)
-        if self.agent_id is not None:
-            qs = qs.filter(agents__agent_id=self.agent_id)
-        if self.topic_id is not None:
-            qs = qs.filter(topic_id=self.topic_id)
-        return qs
+        return self.narrow(qs, department_id="first_department_id", channel="channel",
+                           agent_id="agents__agent_id", topic_id="topic_id")
 
 
 def _short() -> float:
@@ -266,14 +261,8 @@ def agents(scope: Scope) -> dict[int, dict]:
     fcr_days = timedelta(days=settings.KPI["fcr_days"])
     qs = AgentEpisode.objects.filter(practice_id=scope.practice_id, episode__opened_by="patient",
                                      episode__opened_at__gte=scope.start, episode__opened_at__lt=scope.end)
-    if scope.department_id is not None:
-        qs = qs.filter(episode__first_department_id=scope.department_id)
-    if scope.channel is not None:
-        qs = qs.filter(episode__channel=scope.channel)
-    if scope.topic_id is not None:
-        qs = qs.filter(episode__topic_id=scope.topic_id)
-    if scope.agent_id is not None:
-        qs = qs.filter(agent_id=scope.agent_id)
+    qs = scope.narrow(qs, department_id="episode__first_department_id", channel="episode__channel",
+                      agent_id="agent_id", topic_id="episode__topic_id")
     eligible = Q(resolved=True) & (Q(episode__recontact_at__isnull=False)
                                    | Q(episode__resolved_at__lte=now - fcr_days))
     first_contact = (eligible & Q(episode__disposition="resolved", episode__transfers=0)

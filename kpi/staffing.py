@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import ExtractHour
 
-from hub.lib import clock
 from kpi import erlang
 from kpi.metrics import VOICE, Scope
 from kpi.models import Contact, Episode, Shift
@@ -28,17 +27,16 @@ def forecast(scope: Scope, day: date | None = None) -> dict:
     for d in history:
         start = datetime.combine(d, time.min, tzinfo=tz)
         filters |= Q(offered_at__gte=start, offered_at__lt=start + timedelta(days=1))
-    contacts = Contact.objects.filter(filters, practice_id=scope.practice_id, queued=True)
-    if scope.department_id is not None:
-        contacts = contacts.filter(department_id=scope.department_id)
+    # Only the department narrows a forecast: staffing is per queue.
+    contacts = scope.narrow(Contact.objects.filter(filters, practice_id=scope.practice_id, queued=True),
+                            department_id="department_id")
     # Volume per hour and channel group, averaged over the weeks.
     calls, messages = _counts(contacts, tz, weeks)
     call_aht = contacts.filter(channel=VOICE, talk_seconds__isnull=False).aggregate(a=Avg("talk_seconds"))["a"]
     episodes = Episode.objects.filter(practice_id=scope.practice_id, opened_by="patient", resolved_at__isnull=False,
                                       opened_at__gte=datetime.combine(history[-1], time.min, tzinfo=tz),
                                       opened_at__lt=datetime.combine(day, time.min, tzinfo=tz)).exclude(channel=VOICE)
-    if scope.department_id is not None:
-        episodes = episodes.filter(first_department_id=scope.department_id)
+    episodes = scope.narrow(episodes, department_id="first_department_id")
     message_aht = episodes.aggregate(a=Avg("handle_seconds"))["a"]
     concurrency = max(1, kpi["message_concurrency"])
     target = kpi["service_level_target"]

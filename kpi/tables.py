@@ -17,7 +17,7 @@ from hub.lib import clock, directory
 from hub.models import AgentProfile, Department, Practice, Topic
 from kpi import metrics
 from kpi.metrics import Scope
-from kpi.models import Contact, Episode
+from kpi.models import Episode
 
 MAX_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
