@@ -13,12 +13,13 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from hub.lib import access, audit, audit_chain, clock, csvexport
+from console import guards
+from hub.lib import audit, audit_chain, clock, csvexport
 from hub.models import AgentProfile, AuditEntry, Patient, Practice
 
 PAGE_SIZE = 100
@@ -33,7 +34,6 @@ OBJECT_TYPES = ("patient", "conversation", "event", "attachment", "contactpoint"
 CSV_COLUMNS = ["sequence", "created_at", "local_time", "practice_id", "user_id", "user", "action", "object_type",
                "object_id", "patient_id", "ip", "via", "detail", "prev_hash", "hash"]
 
-NO_PROFILE = "This account is not a staff member of any practice. Ask a practice admin to add you as an agent."
 FORBIDDEN = "The audit log is for practice admins."
 
 
@@ -124,16 +124,6 @@ def parse(practice: Practice, params) -> Search:
     return search
 
 
-def _admin(request):
-    """(viewer, None) for a practice admin; (None, a 403) for anyone else."""
-    viewer = access.viewer_for(request.user)
-    if viewer is None:
-        return None, HttpResponseForbidden(NO_PROFILE, content_type="text/plain; charset=utf-8")
-    if not viewer.is_practice_admin:
-        return None, HttpResponseForbidden(FORBIDDEN, content_type="text/plain; charset=utf-8")
-    return viewer, None
-
-
 def _rows(practice_id: int, search: Search):
     return AuditEntry.objects.filter(practice_id=practice_id).filter(search.q)
 
@@ -186,7 +176,7 @@ def _page(rows, params) -> tuple[list[AuditEntry], bool, bool, dict]:
 @login_required
 @require_GET
 def audit_log(request):
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused is not None:
         return refused
     practice = Practice.objects.get(pk=viewer.practice_id)
@@ -249,7 +239,7 @@ def audit_export(request):
     """The current search as CSV, oldest first (chain order), with each row's
     sequence and hashes so an auditor can re-check them (docs/audit.md).
     Streamed: the rows are read in chunks while the response is sent."""
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused is not None:
         return refused
     practice = Practice.objects.get(pk=viewer.practice_id)

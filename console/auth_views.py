@@ -19,14 +19,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import DEVICE_ID_SESSION_KEY, login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hub.lib import audit, ratelimit, sessions, twofactor
+from hub.lib import access, audit, ratelimit, sessions, twofactor
 
 LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-def _practice_id(user) -> int | None:
-    profile = getattr(user, "agent", None)
-    return profile.practice_id if profile is not None else None
 
 
 def _safe_next(request, default: str = "/console/") -> str:
@@ -88,7 +83,7 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
         ok = device is not None and device.verify_token(form.token())
-        audit.record(user_id=request.user.pk, practice_id=_practice_id(request.user),
+        audit.record(user_id=request.user.pk, practice_id=access.practice_of(request.user),
                      action="session.second_factor" if ok else "session.second_factor_failed",
                      obj=("user", request.user.pk), via="console", ip=audit.client_ip(request.META))
         if ok:
@@ -127,7 +122,7 @@ def two_factor(request):
             elif form.is_valid() and confirmed.verify_token(form.token()):
                 TOTPDevice.objects.filter(user=user).delete()
                 request.session.pop(DEVICE_ID_SESSION_KEY, None)
-                audit.record(user_id=user.pk, practice_id=_practice_id(user), action="two_factor.disabled",
+                audit.record(user_id=user.pk, practice_id=access.practice_of(user), action="two_factor.disabled",
                              obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
                 return redirect("console:two_factor")
             else:
@@ -147,7 +142,7 @@ def two_factor(request):
             pending.save(update_fields=["confirmed"])
             request.session.cycle_key()
             otp_login(request, pending)
-            audit.record(user_id=user.pk, practice_id=_practice_id(user), action="two_factor.enabled",
+            audit.record(user_id=user.pk, practice_id=access.practice_of(user), action="two_factor.enabled",
                          obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
             return redirect(_safe_next(request, default="/console/"))
         error, status = "That code did not match. Check the app's clock and try the code shown now.", 400

@@ -3,28 +3,18 @@ and released, and the reports of recent purges (docs/retention.md)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from hub.lib import access, audit
+from console import guards
+from hub.lib import audit
 from hub.retention import actions
 from hub.retention.forms import HoldForm, PolicyForm
 from hub.retention.models import KINDS, LegalHold, PurgeRun, RetentionPolicy
 
 RECENT = 20
-NO_PROFILE = "This account is not a staff member of any practice. Ask a practice admin to add you as an agent."
 FORBIDDEN = "Retention and legal holds are for practice admins."
-
-
-def _admin(request):
-    """(viewer, None) for a practice admin; (None, a 403) for anyone else."""
-    viewer = access.viewer_for(request.user)
-    if viewer is None:
-        return None, HttpResponseForbidden(NO_PROFILE)
-    if not viewer.is_practice_admin:
-        return None, HttpResponseForbidden(FORBIDDEN)
-    return viewer, None
 
 
 def _policy(practice_id: int) -> RetentionPolicy:
@@ -54,7 +44,7 @@ def _page(request, viewer, *, policy_form=None, hold_form=None, status=200):
 @login_required
 @require_GET
 def retention(request):
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused:
         return refused
     return _page(request, viewer)
@@ -63,7 +53,7 @@ def retention(request):
 @login_required
 @require_POST
 def save_policy(request):
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused:
         return refused
     form = PolicyForm(request.POST)
@@ -78,7 +68,7 @@ def save_policy(request):
 @login_required
 @require_POST
 def place_hold(request):
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused:
         return refused
     form = HoldForm(request.POST, practice_id=viewer.practice_id)
@@ -97,7 +87,7 @@ def place_hold(request):
 @login_required
 @require_POST
 def release_hold(request, hold_id: int):
-    viewer, refused = _admin(request)
+    viewer, refused = guards.practice_admin(request, FORBIDDEN)
     if refused:
         return refused
     try:

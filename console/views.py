@@ -3,25 +3,20 @@ the stream positions it was taken at; the socket replays from there."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseForbidden
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console import guards
 from hub.lib import access, audit, queue, replay
 from hub.models import AgentProfile, Attachment
-
-
-def _no_profile(request):
-    return HttpResponseForbidden(
-        "This account is not a staff member of any practice. Ask a practice admin to add you as an agent."
-    )
 
 
 @login_required
 def home(request):
     viewer = access.viewer_for(request.user)
     if viewer is None:
-        return _no_profile(request)
+        return guards.no_profile()
     # Heads first: anything published after this point is replayed by the
     # socket, so the snapshot can only be newer than the cursors, never older.
     heads = replay.heads(viewer.streams)
@@ -46,7 +41,7 @@ def attachment(request, attachment_id: int):
     ours needs a session."""
     viewer = access.viewer_for(request.user)
     if viewer is None:
-        return _no_profile(request)
+        return guards.no_profile()
     found = (Attachment.objects.in_practice(viewer.practice_id).select_related("event__conversation")
              .filter(pk=attachment_id, status=Attachment.Status.STORED).first())
     if found is None or not access.can_see_conversation(viewer, found.event.conversation):

@@ -5,12 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from hub.lib import audit, sessions
-
-
-def _practice_id(user) -> int | None:
-    profile = getattr(user, "agent", None)
-    return profile.practice_id if profile is not None else None
+from hub.lib import access, audit, sessions
 
 
 @receiver(user_logged_in, dispatch_uid="hub-signed-in")
@@ -18,7 +13,7 @@ def signed_in(sender, request, user, **kwargs):
     if request is None:
         return
     sessions.touch(request.session, force=True)
-    audit.record(user_id=user.pk, practice_id=_practice_id(user), action="session.signed_in",
+    audit.record(user_id=user.pk, practice_id=access.practice_of(user), action="session.signed_in",
                  obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
 
 
@@ -29,7 +24,7 @@ def signed_out(sender, request, user, **kwargs):
         return
     reason = getattr(request, "_hub_logoff_reason", sessions.REASON_SIGNED_OUT)
     if reason == sessions.REASON_SIGNED_OUT:
-        audit.record(user_id=user.pk, practice_id=_practice_id(user), action="session.signed_out",
+        audit.record(user_id=user.pk, practice_id=access.practice_of(user), action="session.signed_out",
                      obj=("user", user.pk), via="console", ip=audit.client_ip(request.META))
         sessions.end_everywhere(request.session.session_key, reason)
 
@@ -45,7 +40,7 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
     # admins should see someone guessing); unknown usernames in the system's.
     staff = (get_user_model().objects.filter(username=username).select_related("agent").first()
              if username and "\x00" not in username else None)
-    audit.record(user_id=None, practice_id=_practice_id(staff) if staff is not None else None,
+    audit.record(user_id=None, practice_id=access.practice_of(staff) if staff is not None else None,
                  action="session.sign_in_failed",
                  obj=("user", 0), via="console", ip=audit.client_ip(request.META) if request is not None else None,
                  detail={"username": username})

@@ -97,6 +97,13 @@ def may_receive(viewer: Viewer, stream: str, payload: dict, department_id: int |
     return department in viewer.department_ids
 
 
+def practice_of(user) -> int | None:
+    """The practice a user is staff of (None for superusers without a
+    profile, and for anyone else)."""
+    profile = getattr(user, "agent", None)  # no profile: RelatedObjectDoesNotExist, an AttributeError
+    return profile.practice_id if profile is not None else None
+
+
 def viewer_for(user) -> Viewer | None:
     """The access profile of a signed-in user, or None for users who are not
     staff of any practice. Its department list loads on first use; in async

@@ -15,7 +15,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from hub.lib import audit, sessions, twofactor
+from hub.lib import access, audit, sessions, twofactor
 
 # Pages a signed-in person may reach whatever their session's state.
 _OPEN_PREFIXES = ("/static/", "/healthz", "/widget", "/ws/", "/webhooks/")
@@ -23,11 +23,6 @@ _OPEN_PREFIXES = ("/static/", "/healthz", "/widget", "/ws/", "/webhooks/")
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/kpi/export")
-
-
-def _practice_id(user) -> int | None:
-    profile = getattr(user, "agent", None)
-    return profile.practice_id if profile is not None else None
 
 
 class IdleLogoffMiddleware:
@@ -43,7 +38,7 @@ class IdleLogoffMiddleware:
             session = request.session
             if sessions.is_idle_expired(session):
                 key = session.session_key
-                audit.record(user_id=user.pk, practice_id=_practice_id(user), action="session.idle_logoff",
+                audit.record(user_id=user.pk, practice_id=access.practice_of(user), action="session.idle_logoff",
                              obj=("user", user.pk), via="console", ip=audit.client_ip(request.META),
                              detail={"idle_minutes": settings.IDLE_LOGOFF_MINUTES})
                 request._hub_logoff_reason = sessions.REASON_IDLE

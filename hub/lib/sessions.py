@@ -122,7 +122,7 @@ EXPIRING_WARNING_SECONDS = 120
 def socket_state(session_key: str | None, user, *, ip: str | None) -> tuple[str | None, float | None]:
     """(None, seconds left) for a live session; else (ENDED | REASON_IDLE |
     SECOND_FACTOR, None). An idle session found here is ended here."""
-    from hub.lib import twofactor
+    from hub.lib import access, twofactor
 
     if not session_key or user is None or not user.is_authenticated:
         return ENDED, None
@@ -130,9 +130,7 @@ def socket_state(session_key: str | None, user, *, ip: str | None) -> tuple[str 
     if session.get("_auth_user_id") != str(user.pk):
         return ENDED, None
     if is_idle_expired(session):
-        profile = getattr(user, "agent", None)
-        expire_idle(session_key, user_id=user.pk, practice_id=profile.practice_id if profile else None,
-                    ip=ip, via="socket")
+        expire_idle(session_key, user_id=user.pk, practice_id=access.practice_of(user), ip=ip, via="socket")
         return REASON_IDLE, None
     if twofactor.pending_step(user, session) is not None:
         return SECOND_FACTOR, None
