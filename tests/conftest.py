@@ -148,3 +148,20 @@ def twilio_settings(settings):
     settings.PUBLIC_BASE_URL = "https://hub.example.org"
     settings.ALLOWED_HOSTS = ["testserver", "hub.example.org", "localhost"]
     return settings
+
+
+@pytest.fixture
+def twilio_contract(twilio_settings, tmp_path):
+    """Twilio's REST API as a local server that checks every request against
+    Twilio's own OpenAPI description, with the hub's SMS and voice backends
+    pointed at it (media stored under tmp_path). No violations allowed."""
+    from tests.channels_app.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN
+    from tests.contracts.twilio_server import TwilioContractServer
+
+    server = TwilioContractServer(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
+    twilio_settings.TWILIO_API_BASE_URL = server.start()
+    twilio_settings.VOICE_BACKEND = twilio_settings.SMS_BACKEND = "twilio"
+    twilio_settings.MEDIA_ROOT = tmp_path
+    yield server
+    server.stop()
+    assert server.violations == [], server.violations

@@ -7,21 +7,14 @@ from channels_app.voice.backends.twilio import TwilioVoiceBackend
 from channels_app.voice.twiml import url
 from hub.actions import attachments, calls
 from hub.models import Attachment, Call, Event
-from tests.channels_app.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN, fixture, post
-from tests.contracts.twilio_server import TwilioContractServer
+from tests.channels_app.twilio_helpers import fixture, post
 
 SID = "CA" + "5" * 32
 
 
 @pytest.fixture
-def twilio(twilio_settings, settings, tmp_path):
-    server = TwilioContractServer(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
-    settings.TWILIO_API_BASE_URL = server.start()
-    settings.VOICE_BACKEND = settings.SMS_BACKEND = "twilio"
-    settings.MEDIA_ROOT = tmp_path
-    yield server
-    server.stop()
-    assert server.violations == [], server.violations
+def twilio(twilio_contract):
+    return twilio_contract
 
 
 def test_taking_a_caller_off_hold_dequeues_that_member(world, twilio):

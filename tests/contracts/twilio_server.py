@@ -975,6 +975,7 @@ class TwilioContractServer:
             ("GET", "/Queues/{QueueSid}/Members/{CallSid}.json", self._fetch_member),
             ("POST", "/Queues/{QueueSid}/Members/{CallSid}.json", self._dequeue_member),
             ("GET", "/Recordings/{Sid}.json", self._fetch_recording),
+            ("DELETE", "/Recordings/{Sid}.json", self._delete_recording),
             ("GET", "/Calls/{CallSid}/Recordings/{Sid}.json", self._fetch_recording),
         ]
         routes = []
@@ -1080,6 +1081,13 @@ class TwilioContractServer:
         with self._lock:
             self._message(params["Sid"])
             del self.messages[params["Sid"]]
+        return 204, None
+
+    def _delete_recording(self, params, form, query):
+        """204, then 404 for that recording, as Twilio answers."""
+        with self._lock:
+            if self.recordings.pop(params["Sid"], None) is None:
+                raise self._not_found("Recordings", params["Sid"])
         return 204, None
 
     def _list_messages(self, params, form, query):

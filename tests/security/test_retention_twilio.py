@@ -2,7 +2,6 @@
 client, against a local server that checks each request against Twilio's
 OpenAPI description."""
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +11,7 @@ from hub.actions import attachments, calls
 from hub.models import Attachment
 from hub.retention.models import LegalHold, ProviderDeletion, RetentionPolicy
 from hub.retention.purge import purge_practice
-from tests.channels_app.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN
-from tests.contracts.twilio_server import PREFIX, TwilioContractServer
+from tests.channels_app.twilio_helpers import ACCOUNT_SID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,32 +23,9 @@ WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
 DELETE = r"/Recordings/RE[0-9a-f]{32}\.json$"
 
 
-class RecordingServer(TwilioContractServer):
-    """The contract server, also answering DELETE Recordings/{Sid}.json as
-    Twilio does (204, then 404 for that recording)."""
-
-    def _build_routes(self):
-        template = PREFIX + "/Recordings/{Sid}.json"
-        assert self.spec.operation(template, "DELETE") is not None
-        regex = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+?)", re.escape(template)) + "$")
-        return [*super()._build_routes(), ("DELETE", regex, template, self._delete_recording)]
-
-    def _delete_recording(self, params, form, query):
-        with self._lock:
-            if self.recordings.pop(params["Sid"], None) is None:
-                raise self._not_found("Recordings", params["Sid"])
-        return 204, None
-
-
 @pytest.fixture
-def twilio(twilio_settings, settings, tmp_path):
-    server = RecordingServer(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
-    settings.TWILIO_API_BASE_URL = server.start()
-    settings.VOICE_BACKEND = settings.SMS_BACKEND = "twilio"
-    settings.MEDIA_ROOT = tmp_path
-    yield server
-    server.stop()
-    assert server.violations == [], server.violations
+def twilio(twilio_contract):
+    return twilio_contract
 
 
 def voicemail(world, twilio, frozen_clock):
