@@ -206,3 +206,22 @@ def text_from_patient(live_hub, *, from_: str, body: str, to: str = "+1555010010
     response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
     assert response.status_code == 200, response.text
     return params["MessageSid"]
+
+
+def queue_row(page, conversation_id):
+    """A conversation's row in the console's queue."""
+    return page.locator(f'#queue li[data-conversation-id="{conversation_id}"]')
+
+
+def stored_conversation(phone, timeout=10.0):
+    """The conversation of the patient with this phone, once the live hub
+    has stored it."""
+    from hub.models import Conversation
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = Conversation.objects.filter(patient__contact_points__address=phone).first()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("the conversation was not stored")

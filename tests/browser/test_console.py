@@ -7,25 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from channels_app.models import SandboxMessage
-from hub.models import Conversation, Event
-from tests.browser.conftest import SCREENSHOTS, text_from_patient
+from hub.models import Event
+from tests.browser.conftest import SCREENSHOTS, queue_row, stored_conversation, text_from_patient
 from tests.conftest import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def row(page, conversation_id):
-    return page.locator(f'#queue li[data-conversation-id="{conversation_id}"]')
-
-
-def wait_for_conversation(phone, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = Conversation.objects.filter(patient__contact_points__address=phone).first()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("the conversation was not stored")
 
 
 def test_a_new_text_appears_is_picked_up_answered_and_delivered(live_hub, open_console):
@@ -33,12 +19,12 @@ def test_a_new_text_appears_is_picked_up_answered_and_delivered(live_hub, open_c
     page = open_console(world.alice)
     started = time.monotonic()
     text_from_patient(live_hub, from_="+15555550111", body="Hi! Can I book a flu shot for Friday?")
-    conversation = wait_for_conversation("+15555550111")
-    expect(row(page, conversation.pk)).to_be_visible(timeout=5000)
+    conversation = stored_conversation("+15555550111")
+    expect(queue_row(page, conversation.pk)).to_be_visible(timeout=5000)
     assert time.monotonic() - started < 3
-    expect(row(page, conversation.pk)).to_contain_text("Scheduling")
+    expect(queue_row(page, conversation.pk)).to_contain_text("Scheduling")
 
-    row(page, conversation.pk).locator('button[data-action="pick-up"]').click()
+    queue_row(page, conversation.pk).locator('button[data-action="pick-up"]').click()
     expect(page.locator("#thread-actions")).to_contain_text("Transfer")
     expect(page.locator("#timeline")).to_contain_text("Can I book a flu shot for Friday?")
     page.fill("#reply-body", "Yes! Friday 10:30 works. Shall I book it?")
@@ -60,9 +46,9 @@ def test_two_agents_race_for_one_conversation_and_exactly_one_wins(live_hub, ope
     carol = make_user(world.practice, "carol", AgentProfile.Role.AGENT, [world.scheduling], "Carol", "Cruz")
     alice_page, carol_page = open_console(world.alice), open_console(carol)
     text_from_patient(live_hub, from_="+15555550122", body="Is the clinic open on Saturday?")
-    conversation = wait_for_conversation("+15555550122")
+    conversation = stored_conversation("+15555550122")
     for page in (alice_page, carol_page):
-        expect(row(page, conversation.pk)).to_be_visible(timeout=5000)
+        expect(queue_row(page, conversation.pk)).to_be_visible(timeout=5000)
     buttons = [p.locator(f'#queue li[data-conversation-id="{conversation.pk}"] button[data-action="pick-up"]')
                for p in (alice_page, carol_page)]
     # Both click at once (no waiting for either's answer).
@@ -87,21 +73,21 @@ def test_transfer_moves_it_to_the_other_departments_queue(live_hub, open_console
     world = build_world()
     alice, bob = open_console(world.alice), open_console(world.bob)
     text_from_patient(live_hub, from_="+15555550133", body="I was charged twice for my visit")
-    conversation = wait_for_conversation("+15555550133")
-    row(alice, conversation.pk).click()
+    conversation = stored_conversation("+15555550133")
+    queue_row(alice, conversation.pk).click()
     alice.click('#thread-actions button[data-action="transfer"]')
     dialog = alice.locator("#transfer-dialog")
     expect(dialog).to_be_visible()
     alice.select_option("#transfer-department", str(world.billing.pk))
     alice.fill("#transfer-reason", "Billing question: double charge")
     alice.click("#transfer-submit")
-    expect(row(bob, conversation.pk)).to_be_visible(timeout=5000)
-    expect(row(alice, conversation.pk)).to_have_count(0, timeout=5000)
+    expect(queue_row(bob, conversation.pk)).to_be_visible(timeout=5000)
+    expect(queue_row(alice, conversation.pk)).to_have_count(0, timeout=5000)
     conversation.refresh_from_db()
     assert conversation.department == world.billing
     transfer = Event.objects.get(conversation=conversation, kind="transfer")
     assert "double charge" in transfer.body
-    row(bob, conversation.pk).click()
+    queue_row(bob, conversation.pk).click()
     expect(bob.locator("#timeline")).to_contain_text("Billing question: double charge")
 
 
@@ -109,8 +95,8 @@ def test_an_internal_note_is_never_sent_to_the_patient(live_hub, open_console):
     world = build_world()
     page = open_console(world.alice)
     text_from_patient(live_hub, from_="+15555550144", body="My mother is the patient, can I book for her?")
-    conversation = wait_for_conversation("+15555550144")
-    row(page, conversation.pk).click()
+    conversation = stored_conversation("+15555550144")
+    queue_row(page, conversation.pk).click()
     page.check("#reply-note")
     page.fill("#reply-body", "Caller is the daughter; check HIPAA authorization on file")
     page.click("#reply-send")
@@ -131,8 +117,8 @@ def test_the_page_recovers_after_the_server_restarts(live_hub, open_console):
     expect(page.locator('#stream-state[data-state="live"]')).to_be_visible(timeout=20000)
     expect(page.locator("#stream-down")).to_be_hidden()
     text_from_patient(live_hub, from_="+15555550155", body="Are you there?")
-    conversation = wait_for_conversation("+15555550155")
-    expect(row(page, conversation.pk)).to_be_visible(timeout=5000)
+    conversation = stored_conversation("+15555550155")
+    expect(queue_row(page, conversation.pk)).to_be_visible(timeout=5000)
 
 
 def test_keyboard_help_lists_the_shortcuts(live_hub, open_console):
@@ -151,8 +137,8 @@ def test_patient_text_is_shown_as_text_never_as_html(live_hub, open_console):
     world = build_world()
     page = open_console(world.alice)
     text_from_patient(live_hub, from_="+15555550166", body='<img src=x onerror="window.pwned=1"><b>bold</b>')
-    conversation = wait_for_conversation("+15555550166")
-    row(page, conversation.pk).click()
+    conversation = stored_conversation("+15555550166")
+    queue_row(page, conversation.pk).click()
     expect(page.locator("#timeline")).to_contain_text('<img src=x onerror="window.pwned=1"><b>bold</b>')
     assert page.evaluate("window.pwned") is None
     assert page.locator("#timeline b").count() == 0

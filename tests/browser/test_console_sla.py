@@ -5,36 +5,22 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from hub.models import AgentProfile, Conversation, Department, SlaPolicy
-from tests.browser.conftest import SCREENSHOTS, text_from_patient
+from hub.models import AgentProfile, Department, SlaPolicy
+from tests.browser.conftest import SCREENSHOTS, queue_row, stored_conversation, text_from_patient
 from tests.conftest import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def conversation_of(phone, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = Conversation.objects.filter(patient__contact_points__address=phone).first()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("the conversation was not stored")
-
-
-def row(page, conversation_id):
-    return page.locator(f'#queue li[data-conversation-id="{conversation_id}"]')
 
 
 def test_an_urgent_text_alerts_the_supervisor_and_jumps_to_the_nurse_line(live_hub, open_console):
     world = build_world()
     page = open_console(world.sam)
     text_from_patient(live_hub, from_="+15555550161", body="My chest pain is getting worse")
-    conversation = conversation_of("+15555550161")
+    conversation = stored_conversation("+15555550161")
     alert = page.locator('#alerts [data-alert-kind="urgent"]').first
     expect(alert).to_be_visible(timeout=5000)
     expect(alert).to_contain_text("chest pain")
-    urgent_row = row(page, conversation.pk)
+    urgent_row = queue_row(page, conversation.pk)
     expect(urgent_row.locator("[data-urgent]")).to_be_visible(timeout=5000)
     expect(urgent_row).to_contain_text("Nurse Line")
     assert page.errors == []
@@ -45,8 +31,8 @@ def test_the_sla_badge_counts_down_and_the_breach_is_an_alert(live_hub, open_con
     SlaPolicy.objects.create(practice=world.practice, name="Fast", first_response_seconds=5)
     page = open_console(world.sam)
     text_from_patient(live_hub, from_="+15555550162", body="Is the clinic open on Saturday?")
-    conversation = conversation_of("+15555550162")
-    badge = row(page, conversation.pk).locator("[data-sla]")
+    conversation = stored_conversation("+15555550162")
+    badge = queue_row(page, conversation.pk).locator("[data-sla]")
     expect(badge).to_be_visible(timeout=5000)
     # The worker's timer breaches it at the deadline; the tray says so.
     expect(page.locator('#alerts [data-alert-kind="sla_breach"]').first).to_be_visible(timeout=15000)
@@ -65,7 +51,7 @@ def test_an_offered_conversation_is_accepted_from_the_banner(live_hub, open_cons
     while AgentProfile.objects.get(user=world.alice).presence != "available" and time.monotonic() < deadline:
         time.sleep(0.05)
     text_from_patient(live_hub, from_="+15555550163", body="Can I move my appointment?")
-    conversation = conversation_of("+15555550163")
+    conversation = stored_conversation("+15555550163")
     offer = page.locator("[data-offer-id]").first
     expect(offer).to_be_visible(timeout=8000)
     page.screenshot(path=str(SCREENSHOTS / "console-offer.png"))
