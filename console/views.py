@@ -25,6 +25,7 @@ def home(request):
         "user": {"id": viewer.user_id, "name": viewer.display_name, "role": viewer.role,
                  "department_ids": sorted(viewer.department_ids), "presence": profile.presence},
         "practice_name": profile.practice.name,
+        "practice_timezone": profile.practice.timezone,
         "cursors": heads,
         "conversations": queue.open_conversations(viewer),
         "heartbeat": settings.HEARTBEAT_SECONDS,

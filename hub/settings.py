@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "csp",
     "hub",
     "hub.retention",
+    "hub.ehr",
     "channels_app",
     "channels_app.webchat",
     "console",
@@ -356,6 +357,10 @@ LOGGING = {
         # django-axes logs every sign-in at INFO; the audit trail has them.
         # Lock-outs are warnings and still appear.
         "axes": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO; EHR searches carry names
+        # and dates of birth in theirs (hub.ehr.fhir).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         # Django's defaults would add a DEBUG-only console handler and an
         # AdminEmailHandler (error mails carry local variables): everything
         # goes to the handler above instead.
@@ -389,3 +394,12 @@ CONTENT_SECURITY_POLICY = {
         "report-uri": envstr("CSP_REPORT_URI") or None,
     },
 }
+
+# EHR integration (docs/ehr.md). Each practice's FHIR server is set in the
+# admin (EhrConnection); EHR_DEMO_URL is the embedded demo EHR that
+# `make run` starts, used by connections without a base URL.
+EHR_DEMO_URL = envstr("EHR_DEMO_URL", "").rstrip("/")
+EHR_CACHE_SECONDS = envint("EHR_CACHE_SECONDS", 60)
+EHR_BREAKER_SECONDS = envint("EHR_BREAKER_SECONDS", 15)
+EHR_CODE_MINUTES = envint("EHR_CODE_MINUTES", 10)
+EHR_MAX_FAILED_CHECKS = envint("EHR_MAX_FAILED_CHECKS", 5)

@@ -367,3 +367,8 @@ def decline_offer(request, offer_id: int):
 from kpi.api import router as kpi_router  # noqa: E402  (the KPI tables, read-only)
 
 api.add_router("/kpi", kpi_router)
+
+from hub.ehr.api import router as ehr_router  # noqa: E402  (the EHR panel: patient match, insurance, scheduling)
+
+api.add_router("", ehr_router)
+

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from hub.actions import timeline
 from hub.demo.staff import STAFF
+from hub.ehr.models import EhrConnection
 from hub.actions.ingest import InboundEvent, ingest
 from hub.lib import clock
 from hub.models import AgentProfile, CannedResponse, Conversation, Department, Event, PhoneNumber, Practice, Topic
@@ -38,12 +39,14 @@ DEPARTMENTS = [
 ]
 
 def seed() -> Practice:
-    existing = Practice.objects.filter(slug=PRACTICE_SLUG).first()
-    if existing is not None:
-        return existing
-    with transaction.atomic():
-        practice = _practice()
-        _history(practice)
+    practice = Practice.objects.filter(slug=PRACTICE_SLUG).first()
+    if practice is None:
+        with transaction.atomic():
+            practice = _practice()
+            _history(practice)
+    # The demo EHR (hub.ehr.demo, started by `make run`): an empty base URL
+    # means settings.EHR_DEMO_URL. Added to databases seeded before it existed.
+    EhrConnection.objects.get_or_create(practice=practice, defaults={"label": "Demo EHR"})
     return practice
 
 

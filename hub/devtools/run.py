@@ -1,8 +1,9 @@
 """`make run`: the whole hub on one machine with nothing configured.
 
 Starts an embedded Redis when REDIS_URL is unset (SQLite is the settings'
-own default when DATABASE_URL is unset), migrates, seeds the demo practice,
-then runs the web server, a Celery worker and Celery beat together under
+own default when DATABASE_URL is unset) and the demo EHR (a FHIR R4 server
+with synthetic patients) unless EHR_DEMO=0, migrates, seeds the demo
+practice, then runs the web server, a Celery worker and Celery beat together under
 honcho. Ctrl-C (or SIGTERM, as from `kill`, systemd or a container
 runtime) stops every process it started, the embedded Redis included.
 """
@@ -39,6 +40,33 @@ def _wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+def _free_port(host: str, start: int) -> int:
+    for port in range(start, start + 50):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port for the demo EHR from {start}")
+
+
+def _start_demo_ehr(env: dict, var_dir: Path) -> subprocess.Popen:
+    """The demo EHR on the port after the hub's (or the next free one), seeded
+    (slots topped up) on every start; its data lives in var/demo-ehr.sqlite3."""
+    port = int(env.get("EHR_DEMO_PORT") or _free_port("127.0.0.1", int(env["PORT"]) + 1))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.ehr.demo", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--db", str(var_dir / "demo-ehr.sqlite3"), "--seed", "--timezone", env.get("DEMO_TIMEZONE", "America/New_York")],
+        cwd=BASE_DIR, env=env, start_new_session=True,
+    )
+    if not _wait_for_port("127.0.0.1", port, 30):
+        process.terminate()
+        raise RuntimeError("the demo EHR did not start")
+    env["EHR_DEMO_URL"] = f"http://127.0.0.1:{port}/fhir/R4"
+    return process
+
+
 def _banner(base: str, env: dict) -> str:
     from hub.demo.staff import logins
 
@@ -52,6 +80,7 @@ def _banner(base: str, env: dict) -> str:
         f"  Admin             {base}/admin/",
         f"  REST API schema   {base}/api/v1/docs",
         f"  Health            {base}/healthz",
+        *([f"  Demo EHR (FHIR)   {env['EHR_DEMO_URL']}"] if env.get("HUB_DEMO_EHR") else []),
         "",
         "  Demo logins (user / password):",
     ]
@@ -100,7 +129,11 @@ def main() -> int:
         env["REDIS_URL"] = redis_server.url
         env["HUB_EMBEDDED_REDIS"] = "1"
     honcho = None
+    demo_ehr = None
     try:
+        if env.get("EHR_DEMO", "1") != "0" and not env.get("EHR_DEMO_URL"):
+            demo_ehr = _start_demo_ehr(env, var_dir)
+            env["HUB_DEMO_EHR"] = "1"
         _manage("migrate", "--noinput", "-v", "0", env=env)
         _manage("seed_demo", env=env)
         os.environ.update(env)
@@ -139,6 +172,12 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 honcho.kill()
                 honcho.wait()
+        if demo_ehr is not None:
+            demo_ehr.terminate()
+            try:
+                demo_ehr.wait(10)
+            except subprocess.TimeoutExpired:
+                demo_ehr.kill()
         if redis_server is not None:
             redis_server.stop()
             embedded_redis.clear_state(redis_server)

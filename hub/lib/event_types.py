@@ -2,6 +2,7 @@
 returns from its REST API. Every stream message type is listed in
 STREAM_TYPES; a test checks each published message against it."""
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -178,6 +179,17 @@ def _event_author_name(event) -> str | None:
     return directory.staff_name(event.practice_id, event.author_id)
 
 
+# Automatic messages whose digits staff must not read: a one-time code sent
+# to the patient to prove who they are (hub.ehr.actions.send_code).
+SECRET_AUTOMATIC = frozenset({"verification_code"})
+
+
+def _staff_body(event) -> str:
+    if (event.data or {}).get("automatic") in SECRET_AUTOMATIC:
+        return re.sub(r"\d", "•", event.body)
+    return event.body
+
+
 def event_out(event) -> EventOut:
     return EventOut(
         id=event.pk,
@@ -187,7 +199,7 @@ def event_out(event) -> EventOut:
         kind=event.kind,
         channel=event.channel,
         direction=event.direction,
-        body=event.body,
+        body=_staff_body(event),
         data=event.data,
         author_id=event.author_id,
         author_name=_event_author_name(event),

@@ -87,3 +87,20 @@ const offer = (id) => `/offers/${encodeURIComponent(id)}`;
 export const getOffers = () => request("GET", "/offers", { background: true });
 export const acceptOffer = (id) => request("POST", `${offer(id)}/accept`, { body: {} });
 export const declineOffer = (id) => request("POST", `${offer(id)}/decline`, { body: {} });
+
+// The EHR panel (docs/ehr.md).
+export const getEhr = (id) => request("GET", `${conv(id)}/ehr`);
+export const verifyEhrDetails = (id, details) => request("POST", `${conv(id)}/ehr/verify`, { body: details });
+export const resetEhrAttempts = (id) => request("POST", `${conv(id)}/ehr/verify/reset`, { body: {} });
+export const sendEhrCode = (id, candidateId) => request("POST", `${conv(id)}/ehr/code`, { body: { candidate_id: candidateId } });
+export const verifyEhrCode = (id, code) => request("POST", `${conv(id)}/ehr/code/verify`, { body: { code } });
+export const checkEhrEligibility = (id, coverageId) =>
+  request("POST", `${conv(id)}/ehr/eligibility`, { body: { coverage_id: coverageId } });
+export const getEhrSchedules = () => request("GET", "/ehr/schedules");
+export const getEhrSlots = (params) => request("GET", "/ehr/slots" + query(params));
+export const bookEhrAppointment = (id, booking) => request("POST", `${conv(id)}/ehr/appointments`, { body: booking });
+const appt = (id, appointmentId) => `${conv(id)}/ehr/appointments/${encodeURIComponent(appointmentId)}`;
+export const rescheduleEhrAppointment = (id, appointmentId, slotId) =>
+  request("POST", `${appt(id, appointmentId)}/reschedule`, { body: { slot_id: slotId } });
+export const cancelEhrAppointment = (id, appointmentId, reason) =>
+  request("POST", `${appt(id, appointmentId)}/cancel`, { body: { reason } });

@@ -14,6 +14,7 @@ import { waitLabel } from "./format.js";
 import { Announcer, Notices } from "./notices.js";
 import { OfferBanner } from "./offers.js";
 import { PatientPanel } from "./patient-panel.js";
+import { EhrPanel } from "./ehr-panel.js";
 import { PresenceControl } from "./presence.js";
 import { QueueView } from "./queue-view.js";
 import { ResolveDialog } from "./resolve-dialog.js";
@@ -58,6 +59,9 @@ const composer = new Composer({
   },
 });
 const patientPanel = new PatientPanel({ onPatient: (patient) => composer.setPatient(patient) });
+const ehrPanel = new EhrPanel({
+  notices, timeZone: boot.practice_timezone, maySupervise: me.role === "supervisor" || me.role === "admin",
+});
 const presence = new PresenceControl({
   select: byId("presence"), idleMinutes: boot.idle_minutes, notices,
   onActive: () => stream.send({ type: "activity" }),
@@ -150,8 +154,10 @@ function onOpened(conversation, id) {
   composer.setConversation(thread.workable);
   if (conversation) {
     patientPanel.show(conversation.patient_id, id);
+    ehrPanel.show(id);
   } else {
     patientPanel.clear();
+    ehrPanel.clear();
   }
   updateTitle();
 }
@@ -178,6 +184,11 @@ function onStreamMessage(msg) {
       announceEvent(payload);
       // Consent changed (STOP/START): the patient panel's badges must follow.
       if (payload.conversation_id === thread.id && payload.data?.consent) patientPanel.refresh(thread.id);
+      // Verified or booked (here or by a colleague): the EHR panel follows.
+      if (payload.conversation_id === thread.id && payload.data?.ehr) {
+        ehrPanel.refresh();
+        if (payload.data.ehr === "identity_verified") patientPanel.refresh(thread.id);
+      }
       break;
     case "event.updated":
       thread.applyEvent(payload);
