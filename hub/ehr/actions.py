@@ -570,8 +570,8 @@ CONFIRMATION_CHANNELS = {"voice": "sms"}  # a caller is confirmed by text
 def _record(viewer, conversation_id: int, ehr_id: str, verb: str, appointment: Appointment, notice: str,
             message: str, via: str, ip: str | None) -> Event | None:
     """Show a booking change on the timeline and confirm it to the patient on
-    their channel. Returns the confirmation, or None when it could not be sent
-    (said on the timeline)."""
+    their channel, as the agent's reply. Returns the confirmation, or None
+    when it could not be sent (said on the timeline)."""
     _cache_delete(_key(viewer.practice_id, _adapter(viewer.practice_id), f"appointments:{ehr_id}"))
     with transaction.atomic():
         conversation = access.get_conversation(viewer, conversation_id, for_update=True)
@@ -584,8 +584,11 @@ def _record(viewer, conversation_id: int, ehr_id: str, verb: str, appointment: A
         channel = CONFIRMATION_CHANNELS.get(conversation.channel, conversation.channel)
         sent = None
         try:
-            sent = outbound.send_automatic(conversation.pk, message, channel=channel, reason=f"appointment_{verb}")
-        except (UnknownChannel, NotDeliverable):
+            # The agent's own reply: it answers (and takes) a waiting
+            # conversation like any reply would.
+            with transaction.atomic():
+                sent = outbound.send_message(viewer, conversation.pk, message, channel=channel, via=via, ip=ip)
+        except ActionError:  # opted out, no address, a newer open conversation...
             pass
         if sent is None:
             conversation.refresh_from_db(fields=["last_event_seq"])

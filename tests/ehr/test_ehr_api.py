@@ -260,6 +260,10 @@ def test_book_reschedule_cancel_with_confirmations(ehr, world, alice):
     confirmation = Event.objects.filter(conversation=conversation, direction="out").last()
     assert confirmation.channel == "sms" and "is booked for" in confirmation.body
     assert confirmation.data["to"] == PAT
+    # Sent as Alice's reply: it answers and takes the waiting conversation.
+    assert confirmation.author == world.alice
+    conversation.refresh_from_db()
+    assert conversation.assignee == world.alice and conversation.first_response_at is not None
     assert Event.objects.filter(conversation=conversation, data__ehr="appointment_booked").exists()
     upcoming = [a["id"] for a in _get(alice, conversation).json()["appointments"]]
     assert appointment["id"] in upcoming  # the cache was refreshed

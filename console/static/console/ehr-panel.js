@@ -29,19 +29,24 @@ export class EhrPanel {
     this.day = fmt({ weekday: "long", month: "long", day: "numeric" });
     this.schedules = null;
     this.booking = null; // { mode: "book" } or { mode: "reschedule", appointment }
+    this.eligibility = new Map(); // coverage id -> the last check's answer, kept across re-renders
   }
 
   clear() {
     this.conversationId = null;
     this.token += 1;
     this.booking = null;
+    this.eligibility.clear();
     this.badge.hidden = true;
     this.root.replaceChildren(el("p", { class: "muted" }, "EHR details appear here for an open conversation."));
   }
 
   /** Load the panel for a conversation; `quiet` keeps what is shown while loading. */
   async show(conversationId, { quiet = false } = {}) {
-    if (conversationId !== this.conversationId) this.booking = null;
+    if (conversationId !== this.conversationId) {
+      this.booking = null;
+      this.eligibility.clear();
+    }
     this.conversationId = conversationId;
     const token = ++this.token;
     if (!quiet) this.root.replaceChildren(el("p", { class: "muted" }, "Looking up the EHR…"));
@@ -255,9 +260,8 @@ export class EhrPanel {
           check.disabled = true;
           result.textContent = "Checking…";
           try {
-            const r = await api.checkEhrEligibility(this.conversationId, c.id);
-            result.replaceChildren(el("span", { class: `badge ${r.in_force ? "badge-ok" : "badge-danger"}` },
-              r.in_force ? "In force" : "Not in force"), ` ${r.disposition}`);
+            this.eligibility.set(c.id, await api.checkEhrEligibility(this.conversationId, c.id));
+            showEligibility(result, this.eligibility.get(c.id));
           } catch (err) {
             result.replaceChildren(el("span", { class: "error" }, err.detail || String(err)));
           } finally {
@@ -268,6 +272,7 @@ export class EhrPanel {
       } else if (s.eligibility_supported === false) {
         card.append(el("p", { class: "muted" }, "Eligibility checks are not supported by this EHR."));
       }
+      if (this.eligibility.has(c.id)) showEligibility(result, this.eligibility.get(c.id));
       card.append(result);
       section.append(card);
     }
@@ -396,6 +401,11 @@ function heading(label, s) {
     ? el("span", { class: "badge badge-ok", "data-ehr-state": "verified" }, "Verified")
     : el("span", { class: "badge badge-warn", "data-ehr-state": "unverified" }, "Not verified");
   return el("h3", { id: "ehr-title", class: "ehr-title" }, label, " ", badge);
+}
+
+function showEligibility(node, r) {
+  node.replaceChildren(el("span", { class: `badge ${r.in_force ? "badge-ok" : "badge-danger"}` },
+    r.in_force ? "In force" : "Not in force"), ` ${r.disposition}`);
 }
 
 function showError(node, text) {
