@@ -36,5 +36,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """A changed value of any of `audited_fields` is written to the
+    practice's audit trail as `audit_action`, with before and after."""
+
+    audited_fields: tuple[str, ...] = ()
+    audit_action = ""
+
+    def save_model(self, request, obj, form, change):
+        from hub.lib import audit  # models: not importable while apps load
+
+        before = {name: form.initial.get(name) for name in self.audited_fields} if change else None
+        super().save_model(request, obj, form, change)
+        after = {name: getattr(obj, name) for name in self.audited_fields}
+        if before != after:
+            audit.record(user_id=request.user.pk, practice_id=obj.practice_id, action=self.audit_action, obj=obj,
+                         via="admin", ip=audit.client_ip(request.META), detail={"before": before, "after": after})
+
+
 class HubAdminConfig(AdminConfig):
     default_site = "hub.admin_site.HubAdminSite"

@@ -151,11 +151,14 @@ def _check(conversation: Conversation) -> IdentityCheck | None:
     return IdentityCheck.objects.filter(conversation_id=conversation.pk).first()
 
 
-def _verified_ehr_id(conversation: Conversation) -> str:
+def _verified(viewer, conversation_id: int) -> tuple[Conversation, str, object]:
+    """The conversation, its verified patient's EHR id and the practice's
+    adapter, for the actions that need a verified patient."""
+    conversation = _conversation(viewer, conversation_id)
     check = _check(conversation)
     if check is None or not check.verified:
         raise NotVerified()
-    return check.ehr_patient_id
+    return conversation, check.ehr_patient_id, _adapter(conversation.practice_id)
 
 
 def _zone(practice_id: int) -> ZoneInfo:
@@ -471,9 +474,7 @@ def _mark_verified(viewer, conversation_id: int, patient: EhrPatient, method: st
 
 def check_eligibility(viewer, conversation_id: int, *, coverage_id: str, via: str = "console",
                       ip: str | None = None) -> dict:
-    conversation = _conversation(viewer, conversation_id)
-    ehr_id = _verified_ehr_id(conversation)
-    adapter = _adapter(conversation.practice_id)
+    conversation, ehr_id, adapter = _verified(viewer, conversation_id)
     try:
         result = _call(conversation.practice_id, adapter, lambda: adapter.check_eligibility(ehr_id, coverage_id))
     except EhrError as exc:
@@ -604,10 +605,8 @@ def _record(viewer, conversation_id: int, ehr_id: str, verb: str, appointment: A
 
 def book(viewer, conversation_id: int, *, slot_id: str, service_type: str = "", reason: str = "",
          via: str = "console", ip: str | None = None) -> dict:
-    conversation = _conversation(viewer, conversation_id)
-    ehr_id = _verified_ehr_id(conversation)
+    conversation, ehr_id, adapter = _verified(viewer, conversation_id)
     practice_id = conversation.practice_id
-    adapter = _adapter(practice_id)
     slot = _fresh_free_slot(practice_id, adapter, slot_id)
     schedule = _schedule_of(viewer, slot)
     if service_type and slot.service_types and service_type not in slot.service_types:
@@ -632,10 +631,8 @@ def book(viewer, conversation_id: int, *, slot_id: str, service_type: str = "", 
 
 def reschedule(viewer, conversation_id: int, appointment_id: str, *, slot_id: str, via: str = "console",
                ip: str | None = None) -> dict:
-    conversation = _conversation(viewer, conversation_id)
-    ehr_id = _verified_ehr_id(conversation)
+    conversation, ehr_id, adapter = _verified(viewer, conversation_id)
     practice_id = conversation.practice_id
-    adapter = _adapter(practice_id)
     current = _owned_appointment(adapter, appointment_id, ehr_id)
     if current.status in ("cancelled", "fulfilled", "noshow", "entered-in-error"):
         raise Conflict(f"That appointment is {current.status} and cannot be moved.", code="not_movable")
@@ -659,10 +656,8 @@ def reschedule(viewer, conversation_id: int, appointment_id: str, *, slot_id: st
 
 def cancel(viewer, conversation_id: int, appointment_id: str, *, reason: str = "", via: str = "console",
            ip: str | None = None) -> dict:
-    conversation = _conversation(viewer, conversation_id)
-    ehr_id = _verified_ehr_id(conversation)
+    conversation, ehr_id, adapter = _verified(viewer, conversation_id)
     practice_id = conversation.practice_id
-    adapter = _adapter(practice_id)
     current = _owned_appointment(adapter, appointment_id, ehr_id)
     if current.status == "cancelled":
         raise Conflict("That appointment is already cancelled.", code="already_cancelled")

@@ -2,27 +2,19 @@
 identity checks are read-only records."""
 
 from django.contrib import admin
+from django.db import models
 
-from hub.admin_site import ReadOnlyAdmin
+from hub.admin_site import AuditedAdmin, ReadOnlyAdmin
 from hub.ehr.models import EhrConnection, EhrLink, IdentityCheck
-from hub.lib import audit
-
-AUDITED = ("label", "base_url", "auth", "client_id", "scope", "token_url", "key_id", "secret_env",
-           "timeout_seconds", "enabled")
 
 
 @admin.register(EhrConnection)
-class EhrConnectionAdmin(admin.ModelAdmin):
+class EhrConnectionAdmin(AuditedAdmin):
     list_display = ("practice", "label", "base_url", "auth", "enabled")
-
-    def save_model(self, request, obj, form, change):
-        before = {name: form.initial.get(name) for name in AUDITED} if change else None
-        super().save_model(request, obj, form, change)
-        after = {name: getattr(obj, name) for name in AUDITED}
-        if before != after:
-            audit.record(user_id=request.user.pk, practice_id=obj.practice_id, action="ehr.connection_changed",
-                         obj=obj, via="admin", ip=audit.client_ip(request.META),
-                         detail={"before": before, "after": after})
+    audited_fields = ("label", "base_url", "auth", "client_id", "scope", "token_url", "key_id", "secret_env",
+                      "timeout_seconds", "enabled")
+    audit_action = "ehr.connection_changed"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # FHIR servers speak TLS
 
 
 @admin.register(EhrLink)

@@ -11,6 +11,8 @@ from pydantic import Field, StringConstraints
 
 from hub.api.schemas import ErrorOut
 from hub.ehr import actions
+# The adapter's records are the answers' shapes too.
+from hub.ehr.adapter import Appointment, Coverage, Eligibility, Schedule
 from hub.lib import access, audit
 
 router = Router(tags=["ehr"])
@@ -48,31 +50,6 @@ class EhrPatientOut(Schema):
     mrn: str
 
 
-class AppointmentOut(Schema):
-    id: str
-    status: str
-    start: datetime | None
-    end: datetime | None
-    practitioner: str
-    practitioner_id: str
-    service_type: str
-    description: str
-    slot_id: str
-    patient_id: str
-    version: str
-
-
-class CoverageOut(Schema):
-    id: str
-    status: str
-    payer: str
-    plan: str
-    member_id: str
-    relationship: str
-    period_start: date | None
-    period_end: date | None
-
-
 class EhrContextOut(Schema):
     status: str = Field(description="ok, degraded (the EHR failed; see detail), or not_configured")
     label: str
@@ -83,9 +60,9 @@ class EhrContextOut(Schema):
     candidates: list[CandidateOut]
     phone_searched: bool
     patient: EhrPatientOut | None
-    appointments: list[AppointmentOut] | None
+    appointments: list[Appointment] | None
     appointments_error: str
-    coverages: list[CoverageOut] | None
+    coverages: list[Coverage] | None
     coverages_error: str
     eligibility_supported: bool | None
     attempts_left: int
@@ -108,21 +85,6 @@ class VerifyCodeIn(Schema):
 
 class EligibilityIn(Schema):
     coverage_id: EhrId
-
-
-class EligibilityOut(Schema):
-    coverage_id: str
-    in_force: bool
-    outcome: str
-    disposition: str
-    checked_at: datetime
-
-
-class ScheduleOut(Schema):
-    id: str
-    practitioner: str
-    practitioner_id: str
-    service_types: list[str]
 
 
 class SlotQuery(Schema):
@@ -195,13 +157,13 @@ def verify_code(request, conversation_id: int, body: VerifyCodeIn):
     return actions.verify_code(_viewer(request), conversation_id, code=body.code, **_who(request))
 
 
-@router.post("/conversations/{conversation_id}/ehr/eligibility", response={200: EligibilityOut, **EHR_ERRORS})
+@router.post("/conversations/{conversation_id}/ehr/eligibility", response={200: Eligibility, **EHR_ERRORS})
 def check_eligibility(request, conversation_id: int, body: EligibilityIn):
     return actions.check_eligibility(_viewer(request), conversation_id, coverage_id=body.coverage_id,
                                      **_who(request))
 
 
-@router.get("/ehr/schedules", response={200: list[ScheduleOut], **EHR_ERRORS})
+@router.get("/ehr/schedules", response={200: list[Schedule], **EHR_ERRORS})
 def schedules(request):
     """Practitioners' schedules and the visit types each offers."""
     return actions.schedules(_viewer(request))
@@ -215,7 +177,7 @@ def free_slots(request, query: Query[SlotQuery]):
                               service_type=query.service_type)
 
 
-@router.post("/conversations/{conversation_id}/ehr/appointments", response={201: AppointmentOut, **EHR_ERRORS})
+@router.post("/conversations/{conversation_id}/ehr/appointments", response={201: Appointment, **EHR_ERRORS})
 def book(request, conversation_id: int, body: BookIn):
     """Book a slot for the verified patient; the patient is sent a
     confirmation on the conversation's channel."""
@@ -224,13 +186,13 @@ def book(request, conversation_id: int, body: BookIn):
 
 
 @router.post("/conversations/{conversation_id}/ehr/appointments/{appointment_id}/reschedule",
-             response={200: AppointmentOut, **EHR_ERRORS})
+             response={200: Appointment, **EHR_ERRORS})
 def reschedule(request, conversation_id: int, appointment_id: EhrId, body: RescheduleIn):
     return actions.reschedule(_viewer(request), conversation_id, appointment_id, slot_id=body.slot_id,
                               **_who(request))
 
 
 @router.post("/conversations/{conversation_id}/ehr/appointments/{appointment_id}/cancel",
-             response={200: AppointmentOut, **EHR_ERRORS})
+             response={200: Appointment, **EHR_ERRORS})
 def cancel(request, conversation_id: int, appointment_id: EhrId, body: CancelIn):
     return actions.cancel(_viewer(request), conversation_id, appointment_id, reason=body.reason, **_who(request))

@@ -50,6 +50,18 @@ ACTIONS = {
     "retention.policy_changed": "Data retention policy changed",
     "legal_hold.placed": "Legal hold placed",
     "legal_hold.released": "Legal hold released",
+    "ehr.connection_changed": "EHR connection settings changed (admin)",
+    "ehr.match_searched": "EHR searched for the conversation's phone (masked candidates)",
+    "ehr.record_viewed": "Verified patient's EHR record shown (demographics, appointments, coverage)",
+    "ehr.verification_failed": "Identity verification failed",
+    "ehr.identity_verified": "Identity verified against the EHR",
+    "ehr.verification_reset": "Failed verification attempts cleared by a supervisor",
+    "ehr.code_sent": "Verification code texted to the patient",
+    "ehr.patient_linked": "Patient linked to an EHR record",
+    "ehr.eligibility_checked": "Insurance eligibility checked",
+    "ehr.appointment_booked": "Appointment booked in the EHR",
+    "ehr.appointment_rescheduled": "Appointment moved in the EHR",
+    "ehr.appointment_cancelled": "Appointment cancelled in the EHR",
 }
 
 

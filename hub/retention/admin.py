@@ -3,27 +3,22 @@ console's; purge reports and provider deletions are read-only."""
 
 from django.contrib import admin, messages
 
-from hub.admin_site import ReadOnlyAdmin
+from hub.admin_site import AuditedAdmin, ReadOnlyAdmin
 from hub.lib import audit, clock
 from hub.retention import actions
 from hub.retention.models import KINDS, LegalHold, ProviderDeletion, PurgeRun, RetentionPolicy
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(AuditedAdmin):
     list_display = ("practice", "message_days", "attachment_days", "recording_days", "transcript_days", "updated_at")
     readonly_fields = ("updated_at", "updated_by")
+    audited_fields = tuple(field for _, field, _ in KINDS)
+    audit_action = "retention.policy_changed"
 
     def save_model(self, request, obj, form, change):
-        fields = [field for _, field, _ in KINDS]
-        before = {name: form.initial.get(name) for name in fields} if change else None
         obj.updated_at, obj.updated_by = clock.now(), request.user
         super().save_model(request, obj, form, change)
-        after = {name: getattr(obj, name) for name in fields}
-        if before != after:
-            audit.record(user_id=request.user.pk, practice_id=obj.practice_id, action="retention.policy_changed",
-                         obj=obj, via="admin", ip=audit.client_ip(request.META),
-                         detail={"before": before, "after": after})
 
     def has_delete_permission(self, request, obj=None):
         return False
