@@ -31,7 +31,7 @@ ACTION = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*\.?")
 OBJECT_TYPE = re.compile(r"[a-z0-9_]{1,32}")
 OBJECT_ID = re.compile(r"[A-Za-z0-9_*.:@+-]{1,64}")
 OBJECT_TYPES = ("patient", "conversation", "event", "attachment", "contactpoint", "kpi_table", "user", "audit_log",
-                "ehrconnection")
+                "ehrconnection", "article", "articleassignment", "assignment", "practicerun", "review", "rubric")
 CSV_COLUMNS = ["sequence", "created_at", "local_time", "practice_id", "user_id", "user", "action", "object_type",
                "object_id", "patient_id", "ip", "via", "detail", "prev_hash", "hash"]
 

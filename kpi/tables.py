@@ -74,6 +74,19 @@ def parse_scope(practice: Practice, params) -> Scope:
     return Scope.days(practice.pk, practice.tz, first, last, **filters)
 
 
+def scope_query(scope: Scope) -> dict[str, str]:
+    """The filters of a scope as the query parameters that give it back,
+    dates spelled out, so that a link (a CSV, the next page, a form) shows
+    exactly the same range."""
+    params = {"from": scope.start.date().isoformat(), "to": (scope.end - timedelta(days=1)).date().isoformat()}
+    for name, field in (("department", "department_id"), ("channel", "channel"), ("agent", "agent_id"),
+                        ("topic", "topic_id")):
+        value = getattr(scope, field)
+        if value is not None:
+            params[name] = str(value)
+    return params
+
+
 # --- labels ------------------------------------------------------------------------
 
 

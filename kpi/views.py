@@ -46,19 +46,6 @@ def _first_last(scope: metrics.Scope):
     return scope.start.date(), (scope.end - timedelta(days=1)).date()
 
 
-def _query(scope: metrics.Scope) -> dict:
-    """The filters of a scope as query parameters, dates spelled out, so that
-    a link (a CSV, the next page) shows exactly the same range."""
-    first, last = _first_last(scope)
-    params = {"from": first.isoformat(), "to": last.isoformat()}
-    for name, field in (("department", "department_id"), ("channel", "channel"), ("agent", "agent_id"),
-                        ("topic", "topic_id")):
-        value = getattr(scope, field)
-        if value is not None:
-            params[name] = str(value)
-    return params
-
-
 def _choices(practice: Practice) -> dict:
     staff = (AgentProfile.objects.in_practice(practice.pk).exclude(role=AgentProfile.Role.INTEGRATION)
              .select_related("user"))
@@ -97,7 +84,7 @@ def dashboard(request):
         context["form"] = {k: request.GET.get(k, "")[:40] for k in FILTERS}
         context["ranges"] = _ranges(practice, {})
         return render(request, "kpi/dashboard.html", context, status=400)
-    query = _query(scope)
+    query = tables.scope_query(scope)
     context["form"] = {k: query.get(k, "") for k in FILTERS}
     context["ranges"] = _ranges(practice, query)
     context.update(_dashboard_data(scope, urlencode(query)))
@@ -241,7 +228,7 @@ def export(request, table: str):
     if table in tables.ROW_TABLES:
         audit.record(user_id=viewer.user_id, practice_id=viewer.practice_id, action="kpi.exported",
                      obj=("kpi_table", table), via="dashboard", ip=audit.client_ip(request.META),
-                     detail=_query(scope))
+                     detail=tables.scope_query(scope))
     return csvexport.download(request, chunks, filename, stream=table in tables.ROW_TABLES)
 
 

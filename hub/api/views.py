@@ -2,7 +2,6 @@
 call one access query or action, and answer; rules live in hub.actions."""
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -13,6 +12,7 @@ from hub.actions import outbound, presence
 from hub.actions.errors import ActionError, InvalidInput
 from hub.actions.ingest import InboundEvent, ingest
 from hub.api.auth import api_auth
+from hub.api.requests import via as _via, viewer as _viewer
 from hub.api.schemas import (
     ActionOut, AssignIn, CannedOut, ConversationDetail, ConversationList, ConversationOut, ConversationSummary, DirectoryOut,
     ErrorOut, EventOut, InboundIn, InboundOut, MessageIn, NoteIn, PatientList, PatientOut, PresenceIn, ResolveIn,
@@ -69,17 +69,6 @@ def on_invalid(request, exc: NinjaValidationError):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return api.create_response(request, {"detail": str(exc), "code": "error"}, status=exc.status_code)
-
-
-def _viewer(request: HttpRequest) -> access.Viewer:
-    viewer = access.viewer_for(request.auth)
-    if viewer is None:
-        raise HttpError(403, "This account is not a staff member of any practice.")
-    return viewer
-
-
-def _via(request) -> str:
-    return getattr(request, "api_via", "console")
 
 
 def _audit(request, viewer, action, obj, **detail):
@@ -372,3 +361,10 @@ from hub.ehr.api import router as ehr_router  # noqa: E402  (the EHR panel: pati
 
 api.add_router("", ehr_router)
 
+from hub.knowledge.api import router as knowledge_router  # noqa: E402  (articles, search, assignments)
+from hub.qa.api import router as qa_router  # noqa: E402  (quality reviews, training signals)
+from hub.training.api import router as training_router  # noqa: E402  (role-play practice)
+
+api.add_router("", knowledge_router)
+api.add_router("", training_router)
+api.add_router("", qa_router)

@@ -12,6 +12,7 @@ from django.db import transaction
 from hub.actions import timeline
 from hub.demo.staff import STAFF
 from hub.ehr.models import EhrConnection
+from hub.knowledge.seed import seed_articles
 from hub.actions.ingest import InboundEvent, ingest
 from hub.lib import clock
 from hub.models import AgentProfile, CannedResponse, Conversation, Department, Event, PhoneNumber, Practice, Topic
@@ -47,6 +48,7 @@ def seed() -> Practice:
     # The demo EHR (hub.ehr.demo, started by `make run`): an empty base URL
     # means settings.EHR_DEMO_URL. Added to databases seeded before it existed.
     EhrConnection.objects.get_or_create(practice=practice, defaults={"label": "Demo EHR"})
+    seed_articles(practice)  # the knowledge base's starter articles, those not there yet
     return practice
 
 

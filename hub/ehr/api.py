@@ -9,11 +9,11 @@ from typing import Annotated
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
+from hub.api.requests import viewer as _viewer, who as _who
 from hub.api.schemas import ErrorOut
 from hub.ehr import actions
 # The adapter's records are the answers' shapes too.
 from hub.ehr.adapter import Appointment, Coverage, Eligibility, Schedule
-from hub.lib import access, audit
 
 router = Router(tags=["ehr"])
 
@@ -117,14 +117,6 @@ class CancelIn(Schema):
     reason: Reason = ""
 
 
-def _viewer(request) -> access.Viewer:
-    from hub.api.views import _viewer as viewer_of
-
-    return viewer_of(request)
-
-
-def _who(request) -> dict:
-    return {"via": getattr(request, "api_via", "console"), "ip": audit.client_ip(request.META)}
 
 
 @router.get("/conversations/{conversation_id}/ehr", response={200: EhrContextOut, **EHR_ERRORS})

@@ -62,6 +62,19 @@ ACTIONS = {
     "ehr.appointment_booked": "Appointment booked in the EHR",
     "ehr.appointment_rescheduled": "Appointment moved in the EHR",
     "ehr.appointment_cancelled": "Appointment cancelled in the EHR",
+    "kb.article_created": "Knowledge-base article written",
+    "kb.article_changed": "Knowledge-base article changed (a new version)",
+    "kb.article_deleted": "Knowledge-base article deleted (admin)",
+    "kb.article_assigned": "Article assigned to read",
+    "kb.assignment_completed": "Assigned article marked read",
+    "training.assigned": "Role-play scenario assigned",
+    "training.assignment_removed": "Role-play assignment withdrawn",
+    "training.run_reviewed": "Role-play run scored by a supervisor",
+    "qa.conversation_viewed": "Resolved conversation opened for a quality review",
+    "qa.review_created": "Quality review written",
+    "qa.review_updated": "Quality review changed",
+    "qa.review_acknowledged": "Quality review acknowledged by the agent",
+    "qa.rubric_changed": "Quality rubric changed",
 }
 
 

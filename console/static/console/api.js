@@ -22,7 +22,7 @@ function csrfToken() {
 // `background`: the page asks by itself (a refresh after a live update, the
 // automatic "away"), not because the person did something, so the request
 // does not count as activity against automatic logoff.
-async function request(method, path, { body, signal, background = false } = {}) {
+export async function request(method, path, { body, signal, background = false } = {}) {
   const headers = { Accept: "application/json" };
   if (background) headers["X-Hub-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -15,6 +15,7 @@ import { Announcer, Notices } from "./notices.js";
 import { OfferBanner } from "./offers.js";
 import { PatientPanel } from "./patient-panel.js";
 import { EhrPanel } from "./ehr-panel.js";
+import { KnowledgePanel } from "./knowledge-panel.js";
 import { PresenceControl } from "./presence.js";
 import { QueueView } from "./queue-view.js";
 import { ResolveDialog } from "./resolve-dialog.js";
@@ -62,6 +63,7 @@ const patientPanel = new PatientPanel({ onPatient: (patient) => composer.setPati
 const ehrPanel = new EhrPanel({
   notices, timeZone: boot.practice_timezone, maySupervise: me.role === "supervisor" || me.role === "admin",
 });
+const knowledgePanel = new KnowledgePanel({ notices, insert: (text) => composer.insertText(text) });
 const presence = new PresenceControl({
   select: byId("presence"), idleMinutes: boot.idle_minutes, notices,
   onActive: () => stream.send({ type: "activity" }),
@@ -155,9 +157,11 @@ function onOpened(conversation, id) {
   if (conversation) {
     patientPanel.show(conversation.patient_id, id);
     ehrPanel.show(id);
+    knowledgePanel.show(id);
   } else {
     patientPanel.clear();
     ehrPanel.clear();
+    knowledgePanel.clear();
   }
   updateTitle();
 }
@@ -184,6 +188,8 @@ function onStreamMessage(msg) {
       announceEvent(payload);
       // Consent changed (STOP/START): the patient panel's badges must follow.
       if (payload.conversation_id === thread.id && payload.data?.consent) patientPanel.refresh(thread.id);
+      // The patient wrote: their words may suggest other articles.
+      if (payload.conversation_id === thread.id && payload.direction === "in" && payload.kind === "message") knowledgePanel.refresh();
       // Verified or booked (here or by a colleague): the EHR panel follows.
       if (payload.conversation_id === thread.id && payload.data?.ehr) {
         ehrPanel.refresh();

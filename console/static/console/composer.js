@@ -102,6 +102,15 @@ export class Composer {
     this.canned.openFromShortcut();
   }
 
+  /** Put text into the reply at the cursor (over any selection), without sending. */
+  insertText(text) {
+    if (this.form.hidden) return false;
+    this.box.setRangeText(text, this.box.selectionStart, this.box.selectionEnd, "end");
+    this.saveDraft();
+    this.box.focus();
+    return true;
+  }
+
   // --- internals ---------------------------------------------------------
 
   fillChannels(c) {
