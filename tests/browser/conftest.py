@@ -37,6 +37,37 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def _deadlocked(exc: BaseException) -> bool:
+    return any("deadlock detected" in str(e) for e in (exc, exc.__cause__) if e is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_again_after_a_deadlock():
+    """After a browser test the live hub may still be answering the page's
+    last requests (audit rows of a panel's read) while the test database is
+    emptied. On PostgreSQL the flush's TRUNCATE and such a request can
+    deadlock, and PostgreSQL cancels the flush: it is tried again once the
+    request is over, instead of leaving the next test yesterday's rows."""
+    from django.core.management.base import CommandError
+    from django.db import OperationalError
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        for attempt in range(5):
+            try:
+                return original(self)
+            except (OperationalError, CommandError) as exc:
+                if attempt == 4 or not _deadlocked(exc):
+                    raise
+                time.sleep(0.5)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
 @dataclass
 class LiveHub:
     port: int
