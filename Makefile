@@ -45,6 +45,12 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	touch $@
 
+# Several web servers and Celery workers and one beat, sharing the
+# PostgreSQL and Redis that DATABASE_URL and REDIS_URL name
+# (docs/deployment.md). CLUSTER_ARGS, e.g. "--webs 3 --workers 2 --base-port 8000".
+cluster: $(VENV)/.run-deps node_modules/.installed
+	$(BIN)/python -m hub.devtools.cluster $(CLUSTER_ARGS)
+
 bench-latency: $(VENV)/.test-deps
 	$(BIN)/python bench/latency.py
 

@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # fire at all if a task was lost, at most this late.
     "sweep-sla": {"task": "hub.tasks.sweep_sla", "schedule": envfloat("SLA_SWEEP_SECONDS", 1.0)},
     "sweep-offers": {"task": "hub.tasks.sweep_offers", "schedule": 5.0},
+    # Presence of people whose server process died with their sockets open.
+    "sweep-presence": {"task": "hub.tasks.sweep_presence", "schedule": 15.0},
     # KPI facts follow the timeline, and wallboards are pushed, this often.
     "kpi-refresh": {"task": "kpi.tasks.refresh", "schedule": envfloat("KPI_REFRESH_SECONDS", 1.0)},
 }
@@ -347,7 +349,7 @@ LOGGING = {
         # The sweeps that run every few seconds log nothing on success.
         "quiet_housekeeping": {
             "()": "hub.lib.logredact.QuietHousekeeping",
-            "tasks": ["hub.tasks.sweep_sla", "hub.tasks.sweep_offers", "kpi.tasks.refresh"]
+            "tasks": ["hub.tasks.sweep_sla", "hub.tasks.sweep_offers", "hub.tasks.sweep_presence", "kpi.tasks.refresh"]
                      + envlist("LOG_QUIET_TASKS"),
         },
     },

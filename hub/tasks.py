@@ -50,6 +50,15 @@ def check_presence(user_id: int) -> None:
 
 
 @shared_task
+def sweep_presence() -> int:
+    """Offline for people whose console sockets died with their server
+    process (no disconnect ran to schedule check_presence)."""
+    from hub.actions import presence
+
+    return presence.sweep_gone()
+
+
+@shared_task
 def wake_snoozed() -> int:
     from hub.actions import conversations
 

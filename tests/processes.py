@@ -1,11 +1,11 @@
 """Real processes for tests that need them: Celery workers on the test
-database and broker, with their own queue."""
+database and broker, with their own queue. Stopping and killing them is
+hub.devtools.processes's, shared with the cluster launcher."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -14,6 +14,7 @@ from pathlib import Path
 from django.db import connection
 
 from hub.celery import app as celery_app
+from hub.devtools.processes import kill, stop  # noqa: F401  (the tests' way to end what they started)
 from tests import phi_scan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,18 +52,3 @@ def start_worker(queue: str, **env_overrides) -> subprocess.Popen:
         # Its log is scanned for patient data at the end of the session.
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=phi_scan.subprocess_log("worker"),
     )
-
-
-def kill(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            kill(process)

@@ -68,8 +68,18 @@ def mark_alive(user_id: int, seconds: float) -> None:
     cache.set(alive_key(user_id), 1, timeout=int(seconds) + 1)
 
 
+def console_key(user_id: int) -> str:
+    return f"presence:console:{user_id}"
+
+
 def signed_in(user_id: int, heartbeat: float) -> None:
+    from django.conf import settings
+    from django.core.cache import cache
+
     mark_alive(user_id, heartbeat * 3)
+    # This person's presence now follows their console sockets, even if the
+    # process holding them dies without closing them (see sweep_gone).
+    cache.set(console_key(user_id), 1, timeout=settings.SESSION_COOKIE_AGE)
     set_presence(user_id, AgentProfile.Presence.AVAILABLE, reason="signed in",
                  only_if=(AgentProfile.Presence.OFFLINE,))
 
@@ -80,6 +90,24 @@ def offline_if_gone(user_id: int) -> None:
     from django.core.cache import cache
 
     if cache.get(alive_key(user_id)) is None:
+        cache.delete(console_key(user_id))
         set_presence(user_id, AgentProfile.Presence.OFFLINE, reason="disconnected",
                      only_if=(AgentProfile.Presence.AVAILABLE, AgentProfile.Presence.BUSY,
                               AgentProfile.Presence.AWAY))
+
+
+def sweep_gone() -> int:
+    """Offline for everyone whose console sockets all ended without closing:
+    their server process was killed or its machine lost, so no disconnect
+    scheduled the usual check. Returns how many went offline."""
+    from django.core.cache import cache
+
+    users = list(AgentProfile.objects.exclude(presence=AgentProfile.Presence.OFFLINE)
+                 .values_list("user_id", flat=True))
+    if not users:
+        return 0
+    found = cache.get_many([console_key(u) for u in users] + [alive_key(u) for u in users])
+    gone = [u for u in users if console_key(u) in found and alive_key(u) not in found]
+    for user_id in gone:
+        offline_if_gone(user_id)
+    return len(gone)
