@@ -72,7 +72,9 @@ def test_a_patient_chats_and_an_agent_answers_from_the_console(live_hub, open_de
     expect(agent.locator("#timeline")).to_contain_text("flu shot")
     agent.fill("#reply-body", "Yes! We have walk-in flu shots every morning, 8 to 11.")
     agent.click("#reply-send")
-    expect(patient.locator("#hub-chat-widget").get_by_text("walk-in flu shots")).to_be_visible(timeout=5000)
+    # The bubble itself (a "New message from Alice" notice may quote it too).
+    reply = "Yes! We have walk-in flu shots every morning, 8 to 11."
+    expect(patient.locator("#hub-chat-widget").get_by_text(reply, exact=True)).to_be_visible(timeout=5000)
     expect(patient.locator("#hub-chat-widget").get_by_text("Alice", exact=True)).to_be_visible()
     patient.screenshot(path=str(SCREENSHOTS / "widget.png"))
     assert patient.errors == [] and agent.errors == []
