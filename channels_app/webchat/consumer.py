@@ -100,9 +100,12 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     # --- starting ---------------------------------------------------------------
 
-    async def _welcome(self, token: str, extra: dict) -> None:
+    async def _join_groups(self) -> None:
         await self.channel_layer.group_add(patient_group(self.visitor.patient_id), self.channel_name)
         await self.channel_layer.group_add(practice_visitors_group(self.practice.pk), self.channel_name)
+
+    async def _welcome(self, token: str, extra: dict) -> None:
+        await self._join_groups()
         await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
         availability = await database_sync_to_async(service.availability)(self.practice.pk)
         sms = await database_sync_to_async(service.masked_sms_number)(self.visitor)
@@ -183,7 +186,20 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def _ping(self, content) -> None:
         if self.visitor is not None:
             await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
+            await self._repair()
         await self.send_json({"type": "pong"})
+
+    async def _repair(self) -> None:
+        """Group memberships live in Redis: a Redis restart drops them while
+        the socket stays open, and the widget would hear nothing more. At
+        every ping (widget.js pings every 20 s) join again and send from the
+        database what this socket missed meanwhile, as the console's
+        heartbeat does."""
+        await self._join_groups()
+        current = max(self.sent, default=None)
+        history = await database_sync_to_async(service.history)(
+            self.visitor, conversation_id=current, after_seq=self.sent.get(current, 0))
+        await self._deliver(history["events"])
 
     # --- the practice's side ----------------------------------------------------
 
