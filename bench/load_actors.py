@@ -4,8 +4,8 @@ widget patients, agents on the console, and Twilio posting webhooks.
 All of them run on the generator's one event loop and report to its
 `Recorder`. Each patient and agent talks to one web process (they
 alternate); the webhooks are spread over all of them. Sending stops when
-`stop_sending` is set; sockets stay open, still receiving, until
-`stop_all` is set.
+`Stops.sending` is set; sockets stay open, still receiving, until
+`Stops.all` is set.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Stops:
+    """When to stop sending, and when to close every socket."""
+
     sending: asyncio.Event
     all: asyncio.Event
 
