@@ -71,30 +71,18 @@ def checked(stream: str) -> bool:
     return not stream.startswith("agent.")
 
 
-class ConsoleClient:
-    """An agent console on /ws/console/."""
-
-    def __init__(self, name: str, urls: list[str], cookie: str, *, home: int, heartbeat: float):
-        self.name, self.cookie, self.heartbeat = name, cookie, heartbeat
-        self.web = Failover(urls, home)
-        self.start: dict[str, int] = {}
-        self.cursors: dict[str, int] = {}
-        self.received: dict[str, list[int]] = defaultdict(list)
-        self.resyncs: list[dict] = []
-        self.reconnects: list[Reconnect] = []
-        self.refused: list[int] = []
-        self.connected_to: int | None = None
-        self._dropped: tuple[float, int] | None = None
-        self.welcomed = asyncio.Event()
+class _ReconnectingClient:
+    """A socket client that reconnects, with backoff, to the next web process
+    after a drop, as a browser behind a load balancer would. Subclasses give
+    `_connect()` and `_session()`, and set `web`, `refused`, `connected_to`
+    and `_dropped`."""
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.25
         while not stop.is_set():
             web = self.web.index
             try:
-                async with websockets.connect(ws_url(self.web.url, "/ws/console/"), origin=self.web.url,
-                                              additional_headers={"Cookie": self.cookie}, open_timeout=5,
-                                              ping_interval=None, close_timeout=1) as ws:
+                async with self._connect() as ws:
                     await self._session(ws, web, stop)
                     backoff = 0.25
             except websockets.ConnectionClosed as closed:
@@ -112,6 +100,28 @@ class ConsoleClient:
             self.web.next()
             await asyncio.sleep(backoff)
             backoff = min(2.0, backoff * 2)
+
+
+class ConsoleClient(_ReconnectingClient):
+    """An agent console on /ws/console/."""
+
+    def __init__(self, name: str, urls: list[str], cookie: str, *, home: int, heartbeat: float):
+        self.name, self.cookie, self.heartbeat = name, cookie, heartbeat
+        self.web = Failover(urls, home)
+        self.start: dict[str, int] = {}
+        self.cursors: dict[str, int] = {}
+        self.received: dict[str, list[int]] = defaultdict(list)
+        self.resyncs: list[dict] = []
+        self.reconnects: list[Reconnect] = []
+        self.refused: list[int] = []
+        self.connected_to: int | None = None
+        self._dropped: tuple[float, int] | None = None
+        self.welcomed = asyncio.Event()
+
+    def _connect(self):
+        return websockets.connect(ws_url(self.web.url, "/ws/console/"), origin=self.web.url,
+                                  additional_headers={"Cookie": self.cookie}, open_timeout=5, ping_interval=None,
+                                  close_timeout=1)
 
     async def _session(self, ws, web: int, stop: asyncio.Event) -> None:
         await ws.send(json.dumps({"type": "hello", "cursors": self.cursors}))
@@ -177,7 +187,7 @@ class _Outgoing:
     body: str
 
 
-class WidgetClient:
+class WidgetClient(_ReconnectingClient):
     """A patient's chat widget on /ws/widget/<key>/."""
 
     PING_EVERY = 20.0  # as widget.js
@@ -207,30 +217,9 @@ class WidgetClient:
         self.outbox[client_id] = outgoing
         self.sent[client_id] = outgoing
 
-    async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.25
-        while not stop.is_set():
-            web = self.web.index
-            try:
-                async with websockets.connect(ws_url(self.web.url, f"/ws/widget/{self.key}/"), origin=self.origin,
-                                              open_timeout=5, ping_interval=None, close_timeout=1) as ws:
-                    await self._session(ws, web, stop)
-                    backoff = 0.25
-            except websockets.ConnectionClosed as closed:
-                code = closed.rcvd.code if closed.rcvd else None
-                if code in FINAL_CLOSE_CODES:
-                    self.refused.append(code)
-                    return
-            except (*RETRYABLE, _Dead):
-                pass
-            self.connected_to = None
-            if stop.is_set():
-                return
-            if self._dropped is None:
-                self._dropped = (time.monotonic(), web)
-            self.web.next()
-            await asyncio.sleep(backoff)
-            backoff = min(2.0, backoff * 2)
+    def _connect(self):
+        return websockets.connect(ws_url(self.web.url, f"/ws/widget/{self.key}/"), origin=self.origin,
+                                  open_timeout=5, ping_interval=None, close_timeout=1)
 
     async def _session(self, ws, web: int, stop: asyncio.Event) -> None:
         if self.token:
