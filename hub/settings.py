@@ -145,6 +145,9 @@ _db["TEST"] = {"NAME": envstr("TEST_DATABASE_NAME") or (
     str(VAR_DIR / "test.sqlite3") if _db["ENGINE"].endswith("sqlite3") else "test_hub"
 )}
 _db["ATOMIC_REQUESTS"] = False
+# Django's own backends, with realtime stream entries written at COMMIT (hub/db).
+_db["ENGINE"] = {"django.db.backends.postgresql": "hub.db.backends.postgresql",
+                 "django.db.backends.sqlite3": "hub.db.backends.sqlite3"}.get(_db["ENGINE"], _db["ENGINE"])
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -92,7 +92,7 @@ def roll_up(name: str = "timeline") -> int:
     """Refresh the patients with events since the last run. Returns how
     many patients were refreshed."""
     with transaction.atomic():
-        state, _ = RollupState.objects.select_for_update().get_or_create(name=name)
+        state, _ = RollupState.objects.select_for_update(no_key=True).get_or_create(name=name)
         since = state.last_event_id
         top = Event.objects.aggregate(top=Max("id"))["top"] or 0
         if top <= since:

@@ -62,6 +62,36 @@ def build_world(slug="riverside") -> World:
     return World(practice, scheduling, billing, nurse, alice, bob, sam, integration, token)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _store_publications_where_production_commits():
+    """The hub's backends store a transaction's realtime stream entries at
+    its COMMIT (hub.db.backends). Most tests run inside a transaction that
+    never commits (pytest-django's `db`): there the entries are stored when
+    the code under test ends its outermost atomic block, where production
+    would commit."""
+    from hub.db.backends.postgresql.base import DatabaseWrapper as Postgres
+    from hub.db.backends.sqlite3.base import DatabaseWrapper as SQLite
+    from hub.lib import events
+
+    originals = {cls: cls._savepoint_commit for cls in (Postgres, SQLite)}
+
+    def releasing(original):
+        def _savepoint_commit(self, sid):
+            original(self, sid)
+            if self.atomic_blocks and all(getattr(b, "_from_testcase", False) for b in self.atomic_blocks):
+                publications = events.unstored(self)
+                if publications:
+                    with self.cursor() as cursor:
+                        events.store_with_cursor(publications, cursor)
+        return _savepoint_commit
+
+    for cls, original in originals.items():
+        cls._savepoint_commit = releasing(original)
+    yield
+    for cls, original in originals.items():
+        cls._savepoint_commit = original
+
+
 @pytest.fixture(autouse=True)
 def _fresh_directory():
     """Row ids repeat across tests on SQLite; never let one test's cached

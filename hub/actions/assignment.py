@@ -57,13 +57,16 @@ def offer_next(conversation_id: int) -> Offer | None:
     """Offer a waiting conversation to the next eligible agent, if its
     department assigns automatically and nobody holds an offer for it."""
     with transaction.atomic():
-        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient", "department")
+        conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient", "department")
                         .filter(pk=conversation_id).first())
         if conversation is None or conversation.status != Conversation.Status.QUEUED or conversation.assignee_id:
             return None
-        department = Department.objects.select_for_update().get(pk=conversation.department_id)
-        if department.assignment == Strategy.MANUAL:
+        if conversation.department.assignment == Strategy.MANUAL:
             return None
+        # Serializes the department's offers (whose turn it is). NO KEY
+        # UPDATE: rows that reference the department (every insert checks
+        # its foreign key at COMMIT) do not wait for it, nor it for them.
+        department = Department.objects.select_for_update(no_key=True).get(pk=conversation.department_id)
         if Offer.objects.filter(conversation=conversation, status=Offer.Status.PENDING).exists():
             return None
         tried = set(Offer.objects.filter(conversation=conversation).values_list("agent_id", flat=True))
@@ -97,7 +100,7 @@ def accept(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: st
     from hub.actions.conversations import pick_up
 
     with transaction.atomic():
-        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+        offer = (Offer.objects.select_for_update(no_key=True).select_related("conversation__patient")
                  .filter(pk=offer_id, agent_id=viewer.user_id).first())
         if offer is None:
             raise NotFound("No such offer.")
@@ -112,7 +115,7 @@ def accept(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: st
 
 def decline(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: str | None = None) -> None:
     with transaction.atomic():
-        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+        offer = (Offer.objects.select_for_update(no_key=True).select_related("conversation__patient")
                  .filter(pk=offer_id, agent_id=viewer.user_id, status=Offer.Status.PENDING).first())
         if offer is None:
             raise NotFound("No such offer.")
@@ -126,12 +129,12 @@ def decline(viewer: access.Viewer, offer_id: int, *, via: str = "console", ip: s
 def expire(offer_id: int) -> bool:
     """The offer's time is up (task or sweep): back to the queue, on to the next."""
     with transaction.atomic():
-        offer = (Offer.objects.select_for_update().select_related("conversation__patient")
+        offer = (Offer.objects.select_for_update(no_key=True).select_related("conversation__patient")
                  .filter(pk=offer_id, status=Offer.Status.PENDING, expires_at__lte=clock.now()).first())
         if offer is None:
             return False
         _close(offer, Offer.Status.EXPIRED, clock.now())
-        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+        conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
                         .get(pk=offer.conversation_id))
         name = directory.staff_name(offer.practice_id, offer.agent_id)
         event = timeline.system_notice(conversation, Event.Kind.ASSIGNMENT, f"Offer to {name} expired",

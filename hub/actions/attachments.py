@@ -180,7 +180,7 @@ def fetch(attachment_id: int) -> None:
             raise
         status, reason = Attachment.Status.FAILED, exc.message
     with transaction.atomic():
-        attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
+        attachment = Attachment.objects.select_for_update(no_key=True).get(pk=attachment_id)
         if attachment.status != Attachment.Status.PENDING:
             return
         attachment.status, attachment.reason = status, reason[:200]
@@ -194,7 +194,7 @@ def fetch(attachment_id: int) -> None:
 
 
 def refresh_event(event_id: int) -> None:
-    event = (Event.objects.select_for_update(of=("self",)).select_related("conversation", "author")
+    event = (Event.objects.select_for_update(no_key=True, of=("self",)).select_related("conversation", "author")
              .get(pk=event_id))
     event.data = {**event.data, "attachments": [summary(a) for a in event.attachments.order_by("position")]}
     event.save(update_fields=["data", "updated_at"])

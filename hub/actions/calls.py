@@ -63,10 +63,10 @@ def _call_event(practice_id: int, call_sid: str, phone: str, identity: str, body
 
 
 def _locked(call_sid: str) -> tuple[Call, Conversation] | tuple[None, None]:
-    call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+    call = Call.objects.select_for_update(no_key=True).filter(call_sid=call_sid).first()
     if call is None:
         return None, None
-    conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+    conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
                     .get(pk=call.conversation_id))
     return call, conversation
 

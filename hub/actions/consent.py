@@ -19,7 +19,7 @@ def set_sms_consent(*, contact_point_id: int, opted_in: bool, source: str, detai
     staff member (`actor`, with `via` and `ip`), or as a system change when
     the patient or the provider made it."""
     with transaction.atomic():
-        contact = ContactPoint.objects.select_for_update().get(pk=contact_point_id)
+        contact = ContactPoint.objects.select_for_update(no_key=True).get(pk=contact_point_id)
         if contact.kind != ContactPoint.Kind.PHONE:
             return None
         changed = contact.sms_opted_out == opted_in
@@ -41,7 +41,7 @@ def set_sms_consent(*, contact_point_id: int, opted_in: bool, source: str, detai
 
 def _notice_on_timeline(contact: ContactPoint, opted_in: bool, source: str, detail: str,
                         conversation_id: int | None, actor) -> None:
-    qs = Conversation.objects.select_for_update().filter(patient_id=contact.patient_id)
+    qs = Conversation.objects.select_for_update(no_key=True).filter(patient_id=contact.patient_id)
     conversation = (qs.filter(pk=conversation_id).first() if conversation_id
                     else qs.exclude(status=Conversation.Status.RESOLVED).first())
     if conversation is None:

@@ -56,7 +56,7 @@ def visitor_left(patient_id: int, *, left_at) -> bool:
     from hub.models import Conversation, Event
 
     with transaction.atomic():
-        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+        conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
                         .filter(patient_id=patient_id).exclude(status=Conversation.Status.RESOLVED).first())
         if conversation is None or conversation.waiting_since is None or conversation.channel != "web":
             return False

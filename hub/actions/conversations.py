@@ -68,7 +68,7 @@ def pick_up(viewer: access.Viewer, conversation_id: int, *, via: str = "console"
     with transaction.atomic():
         # Locking the agent's own profile first serializes their pick-ups,
         # so two tabs cannot both squeeze under the capacity limit.
-        profile = AgentProfile.objects.select_for_update().get(user_id=viewer.user_id)
+        profile = AgentProfile.objects.select_for_update(no_key=True).get(user_id=viewer.user_id)
         conversation = _locked(viewer, conversation_id)
         if conversation.assignee_id == viewer.user_id and conversation.status == Conversation.Status.ASSIGNED:
             return conversation
@@ -223,7 +223,7 @@ def wake_due(limit: int = 500) -> int:
                .values_list("pk", flat=True)[:limit])
     for pk in due:
         with transaction.atomic():
-            conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+            conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
                             .filter(pk=pk, status=Conversation.Status.SNOOZED, snoozed_until__lte=now).first())
             if conversation is None:
                 continue  # the patient wrote, or someone acted, meanwhile

@@ -119,7 +119,7 @@ def send_automatic(conversation_id: int, body: str, *, channel: str, reason: str
     Returns None, sending nothing, when the channel cannot reach the patient."""
     adapter = get_adapter(channel)
     with transaction.atomic():
-        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("patient")
+        conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
                         .get(pk=conversation_id))
         try:
             recipient = adapter.recipient(conversation)
@@ -161,7 +161,7 @@ def add_note(viewer: access.Viewer, conversation_id: int, body: str, *, via: str
 
 def _locked_event(event_id: int) -> Event | None:
     return (
-        Event.objects.select_for_update(of=("self",))
+        Event.objects.select_for_update(no_key=True, of=("self",))
         .select_related("conversation", "author")
         .filter(pk=event_id, direction=Event.Direction.OUT, kind=Event.Kind.MESSAGE)
         .first()
@@ -284,7 +284,7 @@ def update_delivery_status(*, practice_id: int | None, channel: str, provider_id
     a practice (a report that does not say which number sent it) the
     provider's id, unique across its accounts, finds the message."""
     with transaction.atomic():
-        qs = Event.objects.select_for_update(of=("self",)).select_related("conversation", "author")
+        qs = Event.objects.select_for_update(no_key=True, of=("self",)).select_related("conversation", "author")
         if practice_id is not None:
             qs = qs.in_practice(practice_id)
         event = qs.filter(channel=channel, provider_id=provider_id, direction=Event.Direction.OUT).first()

@@ -23,7 +23,7 @@ def set_presence(user_id: int, presence: str, *, reason: str = "manual", only_if
     if presence not in AgentProfile.Presence.values:
         raise InvalidInput("Presence is available, busy, away or offline.", code="bad_presence")
     with transaction.atomic():
-        profile = AgentProfile.objects.select_for_update().select_related("user").get(user_id=user_id)
+        profile = AgentProfile.objects.select_for_update(no_key=True).select_related("user").get(user_id=user_id)
         if profile.presence == presence or (only_if and profile.presence not in only_if):
             return profile
         now = clock.now()

@@ -138,7 +138,7 @@ def _reply(conversation_id: int, author_username: str, body: str, channel: str) 
     """History only: a reply that was delivered long ago."""
     author = get_user_model().objects.get(username=author_username)
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
+        conversation = Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related(
             "patient", "department", "topic").get(pk=conversation_id)
         events = []
         if conversation.assignee_id is None:
@@ -158,7 +158,7 @@ def _reply(conversation_id: int, author_username: str, body: str, channel: str) 
 
 def _resolve(conversation_id: int) -> None:
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
+        conversation = Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related(
             "patient", "department", "assignee", "topic").get(pk=conversation_id)
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = clock.now()

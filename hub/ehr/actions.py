@@ -288,7 +288,7 @@ def _open_check(conversation: Conversation) -> IdentityCheck:
 def _failed(viewer, conversation: Conversation, check_pk: int, via: str, ip: str | None, method: str,
             message: str) -> ActionError:
     with transaction.atomic():
-        check = IdentityCheck.objects.select_for_update().get(pk=check_pk)
+        check = IdentityCheck.objects.select_for_update(no_key=True).get(pk=check_pk)
         check.failed_attempts += 1
         check.save(update_fields=["failed_attempts"])
         _audit(viewer, "ehr.verification_failed", conversation, via, ip, method=method,
@@ -344,7 +344,7 @@ def reset_attempts(viewer, conversation_id: int, *, via: str = "console", ip: st
         raise NotAllowed("Only a supervisor can allow new verification attempts.", code="forbidden")
     with transaction.atomic():
         conversation = access.get_conversation(viewer, conversation_id, for_update=True)
-        check = IdentityCheck.objects.select_for_update().filter(conversation_id=conversation.pk).first()
+        check = IdentityCheck.objects.select_for_update(no_key=True).filter(conversation_id=conversation.pk).first()
         if check is None or check.verified or check.failed_attempts == 0:
             raise Conflict("There are no failed attempts to clear.", code="nothing_to_reset")
         failed, check.failed_attempts, check.code_hash = check.failed_attempts, 0, ""
@@ -393,7 +393,7 @@ def send_code(viewer, conversation_id: int, *, candidate_id: str, via: str = "co
     body = (f"{practice_name}: your verification code is {code}. Read it to the person helping you only if you "
             f"contacted us. It expires in {settings.EHR_CODE_MINUTES} minutes.")
     with transaction.atomic():
-        locked = IdentityCheck.objects.select_for_update().get(pk=check.pk)
+        locked = IdentityCheck.objects.select_for_update(no_key=True).get(pk=check.pk)
         locked.code_hash = _code_hash(locked.pk, code)
         locked.code_for = chosen.id
         locked.code_sent_at = now
@@ -437,13 +437,13 @@ def _mark_verified(viewer, conversation_id: int, patient: EhrPatient, method: st
     now = clock.now()
     with transaction.atomic():
         conversation = access.get_conversation(viewer, conversation_id, for_update=True)
-        check = IdentityCheck.objects.select_for_update().get(conversation_id=conversation.pk)
+        check = IdentityCheck.objects.select_for_update(no_key=True).get(conversation_id=conversation.pk)
         if check.verified:
             return  # a colleague verified meanwhile
         check.ehr_patient_id, check.method, check.verified_by, check.verified_at = patient.id, method, viewer.user, now
         check.code_hash = ""
         check.save()
-        link = EhrLink.objects.select_for_update().filter(patient_id=conversation.patient_id).first()
+        link = EhrLink.objects.select_for_update(no_key=True).filter(patient_id=conversation.patient_id).first()
         if link is None or link.ehr_patient_id != patient.id:
             previous = link.ehr_patient_id if link else None
             EhrLink.objects.update_or_create(

@@ -139,7 +139,7 @@ def save_article(viewer: access.Viewer, article_id: int | None, draft: Draft, *,
                               version=0, created_at=now)
             before_topics: set[int] = set()
         else:
-            article = Article.objects.in_practice(viewer.practice_id).select_for_update().filter(pk=article_id).first()
+            article = Article.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(pk=article_id).first()
             if article is None:
                 raise NotFound("No such article.")
             if base_version is not None and base_version != article.version:
@@ -230,7 +230,7 @@ def assign_article(viewer: access.Viewer, article_id: int, user_ids: Iterable[in
     now = clock.now()
     assigned = []
     with transaction.atomic():
-        article = Article.objects.in_practice(viewer.practice_id).select_for_update().filter(pk=article_id).first()
+        article = Article.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(pk=article_id).first()
         if article is None:
             raise NotFound("No such article.")
         for user_id in wanted:
@@ -257,14 +257,14 @@ def mark_read(viewer: access.Viewer, article_id: int, version: int, *, via: str 
     if not viewer.is_person:
         raise NotAllowed("Only staff members read articles.")
     with transaction.atomic():
-        article = Article.objects.in_practice(viewer.practice_id).select_for_update().filter(pk=article_id).first()
+        article = Article.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(pk=article_id).first()
         if article is None:
             raise NotFound("No such article.")
         if version != article.version:
             raise Conflict(f"The article has changed since you opened it: read version {article.version}, "
                            "then mark it as read.", code="stale")
         open_article(viewer, article)
-        completed = list(ArticleAssignment.objects.select_for_update()
+        completed = list(ArticleAssignment.objects.select_for_update(no_key=True)
                          .filter(article=article, assignee_id=viewer.user_id, completed_at__isnull=True))
         now = clock.now()
         for assignment in completed:

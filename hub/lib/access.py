@@ -137,7 +137,7 @@ def can_see_conversation(viewer: Viewer, conversation: Conversation) -> bool:
 def get_conversation(viewer: Viewer, conversation_id: int, *, for_update: bool = False) -> Conversation:
     qs = conversations(viewer).select_related("patient", "department", "assignee", "topic")
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        qs = qs.select_for_update(no_key=True, of=("self",))
     try:
         return qs.get(pk=conversation_id)
     except (Conversation.DoesNotExist, ValueError, TypeError):

@@ -100,7 +100,7 @@ def patient_of(obj) -> int | None:
 
 
 def _locked_head(chain: int) -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=chain).first()
+    head = AuditChainHead.objects.select_for_update(no_key=True).filter(pk=chain).first()
     if head is None:
         # The chain's first row: create its head. A concurrent creator makes
         # this insert wait for it and then fail; the savepoint keeps the
@@ -110,7 +110,7 @@ def _locked_head(chain: int) -> AuditChainHead:
                 AuditChainHead.objects.create(chain=chain)
         except IntegrityError:
             pass
-        head = AuditChainHead.objects.select_for_update().get(pk=chain)
+        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=chain)
     return head
 
 

@@ -1,8 +1,9 @@
 """The one place realtime events are published.
 
-Actions call `publish` inside their transaction. Each message gets the next
-sequence number of every stream it goes to, is stored for replay, and is sent
-to the stream's channel-layer group only after the transaction commits, so no
+Actions call `publish` inside their transaction. At its COMMIT (the hub's
+database backends, hub.db.backends) each message gets the next sequence
+number of every stream it goes to and is stored for replay; it is sent to
+the stream's channel-layer group only after the transaction commits, so no
 client ever sees something that was rolled back.
 
 Streams are named `dept.<id>` (a department's queue and its conversations),
@@ -24,7 +25,6 @@ from pydantic import BaseModel
 
 from hub.lib import clock, layer_loop
 from hub.lib.event_types import STREAM_TYPES
-from hub.models import StreamEntry
 
 log = logging.getLogger(__name__)
 
@@ -71,35 +71,67 @@ _UPSERT_ONE = (
     "ON CONFLICT (stream) DO UPDATE SET last_seq = hub_streamcounter.last_seq + excluded.last_seq "
     "RETURNING last_seq"
 )
+_INSERT_ENTRY = ("INSERT INTO hub_streamentry (stream, seq, type, payload, department_id, created_at) "
+                 "VALUES (%s, %s, %s, %s, %s, %s)")
 
 
-def _allocate(counts: dict[str, int]) -> dict[str, int]:
-    """Reserve `n` sequence numbers on each stream; returns the first of each.
-    Streams are locked in sorted order so two transactions never deadlock."""
-    first = {}
-    with connection.cursor() as cursor:
-        for stream in sorted(counts):
-            cursor.execute(_UPSERT_ONE, [stream, counts[stream]])
-            last = cursor.fetchone()[0]
-            first[stream] = last - counts[stream] + 1
-    return first
+class _Publication:
+    """The messages of one `publish` call. The hub's database backends
+    (hub.db.backends) number and store them just before COMMIT, in the same
+    transaction; this callback sends them after it."""
+
+    __qualname__ = "publication"
+
+    def __init__(self, pending: list[_Pending]):
+        self.pending = pending
+        self.stored = False
+
+    def __call__(self) -> None:
+        if not self.stored:
+            # A commit that bypassed the hub's backends (a DATABASES ENGINE
+            # other than hub.db.backends.*). Stored late, but stored, and in
+            # one transaction: clients see it, in sequence order.
+            log.error("stream entries were not stored at commit: is DATABASES ENGINE one of hub.db.backends?")
+            with transaction.atomic():
+                store_with_cursor([self], connection.cursor())
+        _send_after_commit(self.pending)
 
 
-def _store(pending: list[_Pending], counts: dict[str, int]) -> None:
-    """Give every message its sequence numbers and store it for replay."""
-    if connection.vendor == "postgresql":
-        _store_postgresql(pending, counts)
-        return
-    next_seq = _allocate(counts)
-    now = clock.now()
+def unstored(conn) -> list[_Publication]:
+    """What this connection's transaction published and has not stored yet
+    (a savepoint rolled back takes its publications with it)."""
+    return [func for _, func, _ in conn.run_on_commit if isinstance(func, _Publication) and not func.stored]
+
+
+def _counts(publications: list[_Publication]) -> tuple[list[_Pending], dict[str, int]]:
+    pending = [item for publication in publications for item in publication.pending]
+    counts: dict[str, int] = defaultdict(int)
+    for item in pending:
+        for stream in item.streams:
+            counts[stream] += 1
+    return pending, counts
+
+
+def store_with_cursor(publications: list[_Publication], cursor) -> None:
+    """Give every message its sequence numbers and store it for replay:
+    counters in sorted order (two transactions never deadlock on them),
+    then the entries."""
+    pending, counts = _counts(publications)
+    next_seq = {}
+    for stream in sorted(counts):
+        cursor.execute(_UPSERT_ONE, [stream, counts[stream]])
+        next_seq[stream] = cursor.fetchone()[0] - counts[stream] + 1
+    now = connection.ops.adapt_datetimefield_value(clock.now())
     rows = []
     for item in pending:
+        encoded = json.dumps(item.payload)
         for stream in item.streams:
             item.seqs[stream] = next_seq[stream]
             next_seq[stream] += 1
-            rows.append(StreamEntry(stream=stream, seq=item.seqs[stream], type=item.type, payload=item.payload,
-                                    department_id=item.department_id, created_at=now))
-    StreamEntry.objects.bulk_create(rows)
+            rows.append((stream, item.seqs[stream], item.type, encoded, item.department_id, now))
+    cursor.executemany(_INSERT_ENTRY, rows)
+    for publication in publications:
+        publication.stored = True
 
 
 @cache
@@ -118,10 +150,12 @@ def _store_sql(n_streams: int, n_entries: int) -> str:
     )
 
 
-def _store_postgresql(pending: list[_Pending], counts: dict[str, int]) -> None:
-    # The hottest path in the hub, so one round trip: bump every counter
-    # (its rows locked in sorted order) and insert the entries numbered from
-    # it. Entry k of n on a stream gets last_seq - n + 1 + k.
+def store_statement_postgresql(publications: list[_Publication]):
+    """One statement that bumps every counter (rows locked in sorted order)
+    and inserts the entries numbered from it (entry k of n on a stream gets
+    last_seq - n + 1 + k); and what to do with the rows it returns. The
+    backend sends it in one round trip with the COMMIT."""
+    pending, counts = _counts(publications)
     streams = sorted(counts)
     params: list = []
     for stream in streams:
@@ -135,37 +169,35 @@ def _store_postgresql(pending: list[_Pending], counts: dict[str, int]) -> None:
             placements.append((item, stream, taken[stream]))
             taken[stream] += 1
     params.append(clock.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_store_sql(len(streams), len(placements)), params)
-        rows = cursor.fetchall()
-    first: dict[str, int] = {}
-    for stream, seq in rows:
-        first[stream] = min(seq, first.get(stream, seq))
-    for item, stream, k in placements:
-        item.seqs[stream] = first[stream] + k
+
+    def assign(rows) -> None:
+        first: dict[str, int] = {}
+        for stream, seq in rows:
+            first[stream] = min(seq, first.get(stream, seq))
+        for item, stream, k in placements:
+            item.seqs[stream] = first[stream] + k
+        for publication in publications:
+            publication.stored = True
+
+    return _store_sql(len(streams), len(placements)), params, assign
 
 
 def publish(*messages: tuple[list[str], str, BaseModel], department_id: int | None = None) -> None:
-    """Publish (streams, type, payload) messages after the current transaction
-    commits. Must run inside `transaction.atomic`. `department_id` is the
+    """Publish (streams, type, payload) messages: numbered and stored for
+    replay with the current transaction's COMMIT, sent to the channel layer
+    after it. Must run inside `transaction.atomic`. `department_id` is the
     department the conversation concerned is in, if any."""
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must be called inside transaction.atomic()")
     pending = []
-    counts: dict[str, int] = defaultdict(int)
     for streams, type_, payload in messages:
         schema = STREAM_TYPES[type_]
         if not isinstance(payload, schema):
             raise TypeError(f"{type_} takes a {schema.__name__}, got {type(payload).__name__}")
-        item = _Pending(streams=list(streams), type=type_, payload=payload.model_dump(mode="json"),
-                        department_id=department_id)
-        pending.append(item)
-        for stream in item.streams:
-            counts[stream] += 1
-    if not pending:
-        return
-    _store(pending, counts)
-    transaction.on_commit(lambda: _send_after_commit(pending))
+        pending.append(_Pending(streams=list(streams), type=type_, payload=payload.model_dump(mode="json"),
+                                department_id=department_id))
+    if pending:
+        transaction.on_commit(_Publication(pending))
 
 
 def wire_entry(seq: int, type_: str, payload: dict, department_id: int | None) -> dict:

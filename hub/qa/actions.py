@@ -54,7 +54,7 @@ def change_rubric(viewer: access.Viewer, *, name: str, criteria: list, via: str 
     try:
         with transaction.atomic():
             rubrics.active_rubric(viewer.practice_id)
-            current = Rubric.objects.select_for_update().get(practice_id=viewer.practice_id, is_active=True)
+            current = Rubric.objects.select_for_update(no_key=True).get(practice_id=viewer.practice_id, is_active=True)
             if current.name == name and current.criteria == criteria:
                 return current, False
             Rubric.objects.filter(pk=current.pk).update(is_active=False)
@@ -139,7 +139,7 @@ def create_review(viewer: access.Viewer, conversation_id: int, *, scores: dict, 
 
 def _locked_review(viewer: access.Viewer, review_id: int) -> Review:
     try:
-        return (visible_reviews(viewer).select_related("rubric", "conversation").select_for_update(of=("self",))
+        return (visible_reviews(viewer).select_related("rubric", "conversation").select_for_update(no_key=True, of=("self",))
                 .get(pk=review_id))
     except (Review.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such review.") from None

@@ -34,7 +34,7 @@ def change_policy(practice_id: int, user, days: dict[str, int | None], *, via: s
     """Set the practice's days per kind ({"message_days": 365, ...}; None
     keeps forever). False when nothing changed (no audit row then)."""
     with transaction.atomic():
-        policy, _ = RetentionPolicy.objects.select_for_update().get_or_create(practice_id=practice_id)
+        policy, _ = RetentionPolicy.objects.select_for_update(no_key=True).get_or_create(practice_id=practice_id)
         before = {name: getattr(policy, name) for name in days}
         if before == days:
             return False
@@ -56,7 +56,7 @@ def place_hold(practice_id: int, user, *, reason: str, patient_id: int | None = 
         # The purge reads holds under this lock: a batch under way finishes
         # first, and every later batch sees the hold.
         RetentionPolicy.objects.get_or_create(practice_id=practice_id)
-        RetentionPolicy.objects.select_for_update().get(practice_id=practice_id)
+        RetentionPolicy.objects.select_for_update(no_key=True).get(practice_id=practice_id)
         active = LegalHold.objects.filter(practice_id=practice_id, released_at__isnull=True,
                                           patient_id=patient_id, conversation_id=conversation_id)
         if active.exists():
@@ -72,7 +72,7 @@ def release_hold(practice_id: int, hold_id: int, user, *, via: str, ip: str | No
     """Release an active hold; the next purge treats its data like any other.
     Raises LegalHold.DoesNotExist (not in this practice) or AlreadyReleased."""
     with transaction.atomic():
-        hold = LegalHold.objects.select_for_update().get(practice_id=practice_id, pk=hold_id)
+        hold = LegalHold.objects.select_for_update(no_key=True).get(practice_id=practice_id, pk=hold_id)
         if hold.released_at is not None:
             raise AlreadyReleased()
         hold.released_at, hold.released_by = clock.now(), user

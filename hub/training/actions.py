@@ -90,7 +90,7 @@ def _action(kind: str, text: str, department: str, to: str) -> Action:
 
 def _own_run(viewer: access.Viewer, run_id: int, *, for_update: bool = False) -> PracticeRun:
     query = PracticeRun.objects.in_practice(viewer.practice_id).filter(pk=run_id, user_id=viewer.user_id)
-    found = (query.select_for_update() if for_update else query).first()
+    found = (query.select_for_update(no_key=True) if for_update else query).first()
     if found is None:
         raise NotFound("No such practice run.")
     return found
@@ -198,7 +198,7 @@ def review_run(viewer: access.Viewer, run_id: int, scores: dict, comment: str = 
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"A comment is at most {MAX_COMMENT} characters.")
     with transaction.atomic():
-        found = PracticeRun.objects.in_practice(viewer.practice_id).select_for_update().filter(pk=run_id).first()
+        found = PracticeRun.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(pk=run_id).first()
         if found is None:
             raise NotFound("No such practice run.")
         if found.user_id == viewer.user_id:

@@ -130,7 +130,7 @@ def assign_scenario(viewer: access.Viewer, slug: str, user_ids: list[int], due: 
 
 
 def _assign_one(viewer: access.Viewer, slug: str, user_id: int, due: date | None, now: datetime) -> Assignment:
-    open_one = Assignment.objects.in_practice(viewer.practice_id).select_for_update().filter(
+    open_one = Assignment.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(
         user_id=user_id, scenario_slug=slug, completed_at__isnull=True).first()
     if open_one is None:
         try:
@@ -138,7 +138,7 @@ def _assign_one(viewer: access.Viewer, slug: str, user_id: int, due: date | None
                 return Assignment.objects.create(practice_id=viewer.practice_id, scenario_slug=slug, user_id=user_id,
                                                  assigned_by_id=viewer.user_id, assigned_at=now, due=due)
         except IntegrityError:  # assigned meanwhile by someone else
-            open_one = Assignment.objects.select_for_update().get(user_id=user_id, scenario_slug=slug,
+            open_one = Assignment.objects.select_for_update(no_key=True).get(user_id=user_id, scenario_slug=slug,
                                                                   completed_at__isnull=True)
     open_one.due, open_one.assigned_by_id = due, viewer.user_id
     open_one.save(update_fields=["due", "assigned_by"])
@@ -149,7 +149,7 @@ def remove_assignment(viewer: access.Viewer, assignment_id: int, *, via: str = "
                       ip: str | None = None) -> None:
     require_supervisor(viewer)
     with transaction.atomic():
-        found = Assignment.objects.in_practice(viewer.practice_id).select_for_update().filter(pk=assignment_id).first()
+        found = Assignment.objects.in_practice(viewer.practice_id).select_for_update(no_key=True).filter(pk=assignment_id).first()
         if found is None:
             raise NotFound("No such assignment.")
         detail = {"scenario": found.scenario_slug, "agent": found.user_id}
