@@ -203,7 +203,7 @@ def _breaches(department_id: int) -> tuple[list, Counter]:
 def sla_worker_stop(env: dict, report: Report, *, conversations: int = 30, target: int = 25) -> None:
     from hub.models import SlaPolicy
 
-    sweep = float(env.get("SLA_SWEEP_SECONDS", 1.0))
+    sweep = float(env.get("SLA_SWEEP_SECONDS", 0.5))
     department = new_department(f"drill-sla-{uuid.uuid4().hex[:4]}")
     SlaPolicy.objects.create(practice=practice(), name="Drill: answer within seconds", department=department,
                              first_response_seconds=target, warning_percent=50)
@@ -211,8 +211,7 @@ def sla_worker_stop(env: dict, report: Report, *, conversations: int = 30, targe
     with cluster(env) as hub:
         _sla_conversations(hub.web_urls, integration.token, department.slug, conversations, every=0.1)
         # Everything that could fire a deadline goes away: beat (the sweep),
-        # one worker stopped (its ETA tasks go back to the broker), the other
-        # killed (its ETA tasks are lost; only the sweep can fire them).
+        # one worker stopped, the other killed mid-work.
         hub.stop_beat()
         hub.kill_worker(0, signal.SIGTERM)
         hub.kill_worker(1, signal.SIGKILL)

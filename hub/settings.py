@@ -187,17 +187,26 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "hub")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's frequent tasks expire after their own interval: under load a sweep
+# that could not start in time is replaced by the next, never queued behind it.
+SLA_SWEEP_SECONDS = envfloat("SLA_SWEEP_SECONDS", 0.5)
+KPI_REFRESH_SECONDS = envfloat("KPI_REFRESH_SECONDS", 1.0)
+
+
+def _every(task: str, seconds: float) -> dict:
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE: dict = {
-    "sweep-outbound": {"task": "hub.tasks.sweep_outbound", "schedule": 30.0},
-    "wake-snoozed": {"task": "hub.tasks.wake_snoozed", "schedule": 30.0},
-    # SLA deadlines fire from ETA tasks to the second; this sweep makes them
-    # fire at all if a task was lost, at most this late.
-    "sweep-sla": {"task": "hub.tasks.sweep_sla", "schedule": envfloat("SLA_SWEEP_SECONDS", 1.0)},
-    "sweep-offers": {"task": "hub.tasks.sweep_offers", "schedule": 5.0},
+    "sweep-outbound": _every("hub.tasks.sweep_outbound", 30.0),
+    "wake-snoozed": _every("hub.tasks.wake_snoozed", 30.0),
+    # SLA warnings and breaches fire from this sweep, at most this late.
+    "sweep-sla": _every("hub.tasks.sweep_sla", SLA_SWEEP_SECONDS),
+    "sweep-offers": _every("hub.tasks.sweep_offers", 5.0),
     # Presence of people whose server process died with their sockets open.
-    "sweep-presence": {"task": "hub.tasks.sweep_presence", "schedule": 15.0},
+    "sweep-presence": _every("hub.tasks.sweep_presence", 15.0),
     # KPI facts follow the timeline, and wallboards are pushed, this often.
-    "kpi-refresh": {"task": "kpi.tasks.refresh", "schedule": envfloat("KPI_REFRESH_SECONDS", 1.0)},
+    "kpi-refresh": _every("kpi.tasks.refresh", KPI_REFRESH_SECONDS),
 }
 # --- Retention (docs/retention.md): purge every practice by its policy, daily.
 from celery.schedules import crontab  # noqa: E402

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from hub.lib import access, audit, sessions
+from hub.lib import access, audit, directory, sessions
+from hub.models import AgentProfile, BusinessHours, Department, Holiday, Practice, Topic
+
+
+@receiver([post_save, post_delete], dispatch_uid="hub-directory-changed")
+def directory_changed(sender, instance, **kwargs):
+    """A practice's names, assignment or hours changed: this process's
+    directory cache forgets the practice (hub.lib.directory)."""
+    if sender is Practice:
+        directory.forget(instance.pk)
+    elif sender is BusinessHours:
+        directory.forget()  # its department's practice is one more query away
+    elif sender in (Department, Holiday, Topic, AgentProfile):
+        directory.forget(instance.practice_id)
 
 
 @receiver(user_logged_in, dispatch_uid="hub-signed-in")

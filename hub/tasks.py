@@ -67,25 +67,17 @@ def wake_snoozed() -> int:
 
 @shared_task(acks_late=True)
 def fire_sla(clock_id: int) -> str | None:
-    import time
-
+    """Fire one clock if it is due. The sweep fires every clock; this task
+    only serves ETA tasks that earlier versions left in a broker."""
     from hub.actions import sla
 
-    result = sla.fire(clock_id)
-    if result is None:
-        # A timer that wakes a hair early must not leave the firing to the
-        # sweep (a second later): wait out the remainder.
-        wait = sla.seconds_until_due(clock_id)
-        if wait is not None and 0 < wait < 2:
-            time.sleep(wait)
-            result = sla.fire(clock_id)
-    return result
+    return sla.fire(clock_id)
 
 
 @shared_task
 def sweep_sla() -> int:
-    """Fire every SLA warning and breach whose ETA task did not (a worker
-    killed, the broker restarted). One sweep at a time, across workers."""
+    """Fire every SLA warning and breach that is due, soonest first. One
+    sweep at a time, across workers; beat sends one every SLA_SWEEP_SECONDS."""
     from django.core.cache import cache
 
     from hub.actions import sla

@@ -12,9 +12,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from hub.actions.errors import InvalidInput
-from hub.actions import assignment, attachments, escalation, routing, sla, timeline
+from hub.actions import after_hours, assignment, attachments, escalation, routing, sla, timeline
 from hub.lib import clock, directory, fastsql
-from hub.models import ContactPoint, Conversation, Event, Patient, Practice
+from hub.models import ContactPoint, Conversation, Event, Patient
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +270,9 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
     events += escalated
 
     if is_new:
-        sla.start(conversation, sla.Kind.FIRST_RESPONSE, now)
-        sla.start(conversation, sla.Kind.RESOLUTION, now)
+        policy = sla.policy_for(practice_id, conversation.department_id, conversation.priority)
+        sla.start(conversation, sla.Kind.FIRST_RESPONSE, now, policy=policy, new_conversation=True)
+        sla.start(conversation, sla.Kind.RESOLUTION, now, policy=policy, new_conversation=True)
     else:
         if woken:
             sla.resume(conversation, now=now)
@@ -290,9 +291,11 @@ def _ingest_with_changes(inbound: InboundEvent, patient: Patient, conversation: 
     conversation.save()
     timeline.publish_changes(conversation, events, before=before)
     conversation_id = conversation.pk
-    if conversation.status == Conversation.Status.QUEUED:
+    if (conversation.status == Conversation.Status.QUEUED
+            and directory.assigns_automatically(practice_id, conversation.department_id)):
         transaction.on_commit(lambda: assignment.offer_next_later(conversation_id))
-    if is_new or starts_waiting:
+    if ((is_new or starts_waiting) and inbound.channel in after_hours.TEXT_CHANNELS
+            and directory.closed_now(practice_id, conversation.department_id, now)):
         transaction.on_commit(lambda: _after_hours_check_later(conversation_id, inbound.channel))
     return IngestResult(event, conversation, created=True)
 
@@ -309,11 +312,11 @@ def _after_hours_check_later(conversation_id: int, channel: str) -> None:
 def _reopen_recent(practice_id: int, patient: Patient, now: datetime) -> Conversation | None:
     """A patient who writes again shortly after their conversation was
     resolved ("thanks!") continues it rather than starting a new one."""
-    window = Practice.objects.filter(pk=practice_id).values_list("reopen_window_minutes", flat=True).first()
+    window = directory.get(practice_id).reopen_window_minutes
     if not window:
         return None
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(no_key=True)
         .filter(patient=patient, status=Conversation.Status.RESOLVED, resolved_at__gte=now - timedelta(minutes=window))
         .order_by("-resolved_at")
         .first()

@@ -1,12 +1,14 @@
 """SLA clocks: first response, next response and resolution, per the
 department's policy.
 
-Deadlines live in the database (SlaClock). An ETA task per warning and
-deadline makes them fire on time; the periodic sweep makes them fire even
-if a task was lost with a worker. Firing takes the conversation's row lock
-(the same lock a reply takes) and then compares and sets, so a reply at
-119.9 s against a 120 s deadline never breaches, and each warning and
-breach happens once however many tasks run.
+Deadlines live in the database (SlaClock), and beat's sweep fires them:
+every SLA_SWEEP_SECONDS (half a second by default) one indexed query finds
+the warnings and breaches that are due. No task waits in the broker per
+clock, so a lost worker loses no timer, and a busy hour, where clocks start
+and stop with every message, adds nothing to Celery's queue. Firing takes
+the conversation's row lock (the same lock a reply takes) and then
+compares and sets, so a reply at 119.9 s against a 120 s deadline never
+breaches, and each warning and breach happens once however many sweeps run.
 """
 
 from __future__ import annotations
@@ -63,36 +65,26 @@ def _times(schedule: hours.Schedule | None, start: datetime, seconds: float, per
             hours.add_business_time(schedule, start, seconds))
 
 
-def start(conversation: Conversation, kind: str, now: datetime | None = None) -> SlaClock | None:
-    """Inside the caller's transaction, with the conversation locked."""
+def start(conversation: Conversation, kind: str, now: datetime | None = None, *,
+          policy: SlaPolicy | None = None, new_conversation: bool = False) -> SlaClock | None:
+    """Inside the caller's transaction, with the conversation locked. A
+    conversation created in this transaction has no clock to cancel; a
+    caller starting several clocks may pass the policy it looked up."""
     now = now or clock.now()
-    policy = policy_for(conversation.practice_id, conversation.department_id, conversation.priority)
+    policy = policy or policy_for(conversation.practice_id, conversation.department_id, conversation.priority)
     target = getattr(policy, TARGET_FIELD[kind]) if policy else None
     if not target:
         return None
-    SlaClock.objects.filter(conversation=conversation, kind=kind, state__in=LIVE).update(
-        state=State.CANCELLED, ended_at=now)
+    if not new_conversation:
+        SlaClock.objects.filter(conversation=conversation, kind=kind, state__in=LIVE).update(
+            state=State.CANCELLED, ended_at=now)
     schedule = schedule_for(conversation.department_id) if policy.business_hours_only else None
     warn_at, deadline = _times(schedule, now, target, policy.warning_percent)
     sla_clock = SlaClock.objects.create(
         practice_id=conversation.practice_id, conversation=conversation, kind=kind, target_seconds=target,
         business_hours_only=policy.business_hours_only, warning_percent=policy.warning_percent, started_at=now,
         warn_at=warn_at, deadline=deadline)
-    _schedule_tasks(sla_clock)
     return sla_clock
-
-
-def _schedule_tasks(sla_clock: SlaClock) -> None:
-    from hub.tasks import fire_sla
-
-    def enqueue():
-        try:
-            fire_sla.apply_async((sla_clock.pk,), eta=sla_clock.warn_at)
-            fire_sla.apply_async((sla_clock.pk,), eta=sla_clock.deadline)
-        except Exception:
-            log.warning("could not schedule SLA tasks; the sweep will fire them", exc_info=True)
-
-    transaction.on_commit(enqueue)
 
 
 def stop(conversation: Conversation, kinds: tuple[str, ...], *, met: bool, now: datetime | None = None) -> int:
@@ -134,7 +126,6 @@ def resume(conversation: Conversation, kinds: tuple[str, ...] | None = None, now
             sla_clock.warn_at = hours.add_business_time(schedule, now, before_warning)
         sla_clock.state, sla_clock.paused_at, sla_clock.remaining_seconds = State.RUNNING, None, None
         sla_clock.save(update_fields=["state", "paused_at", "remaining_seconds", "deadline", "warn_at"])
-        _schedule_tasks(sla_clock)
 
 
 def sync(conversation: Conversation) -> None:
@@ -165,13 +156,9 @@ def sync(conversation: Conversation) -> None:
 SLA_FIELDS = ["sla_kind", "sla_state", "sla_deadline"]
 
 
-SWEEP_GRACE = timedelta(seconds=1)
-
-
-def due(now: datetime | None = None, limit: int = 1000, grace: timedelta = SWEEP_GRACE) -> list[int]:
-    """Clocks whose warning or deadline passed more than `grace` ago: the
-    ones their ETA task evidently did not fire (the sweep's work). On-time
-    firing is left to the tasks, so the two do not queue behind each other."""
+def due(now: datetime | None = None, limit: int = 1000, grace: timedelta = timedelta(0)) -> list[int]:
+    """Clocks whose warning or deadline has passed (more than `grace` ago),
+    soonest first: the sweep's work."""
     now = (now or clock.now()) - grace
     breaches = SlaClock.objects.filter(state=State.RUNNING, breached_at__isnull=True, deadline__lte=now)
     warnings = SlaClock.objects.filter(state=State.RUNNING, warned_at__isnull=True, warn_at__lte=now)
@@ -199,7 +186,7 @@ def fire(clock_id: int, *, skip_locked: bool = False) -> str | None:
         # The reply path holds the conversation's row lock while it stops
         # the clock: taking it here orders a breach and a reply, whichever
         # comes first wins. One statement reads the clock and locks it.
-        sla_clock = (SlaClock.objects.select_for_update(of=("conversation",), skip_locked=skip_locked)
+        sla_clock = (SlaClock.objects.select_for_update(no_key=True, of=("conversation",), skip_locked=skip_locked)
                      .select_related("conversation__patient")
                      .filter(pk=clock_id, state=State.RUNNING).first())
         if sla_clock is None:

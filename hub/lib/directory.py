@@ -5,6 +5,13 @@ Every inbound event publishes its conversation with these names. Reading
 them through joins on that hot path costs more than the rest of the ingest;
 they change rarely, and a name a few seconds stale is harmless. Anything
 that decides access or routing reads the database, not this cache.
+
+It also tells the ingest whether a department offers conversations to
+agents itself and whether it is open now, so that a message only sets
+Celery to work (an offer, an after-hours reply) when there is work. Those
+tasks read the database again before they act, and the periodic sweeps
+catch what a stale answer left out. A change saved in this process is
+seen at once (hub.signals); other processes see it within TTL_SECONDS.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from hub.lib import hours
 from hub.models import AgentProfile, Department, Practice, Topic
 
 TTL_SECONDS = 15.0
@@ -27,6 +35,8 @@ class Directory:
     departments: dict[int, str] = field(default_factory=dict)
     topics: dict[int, str] = field(default_factory=dict)
     staff: dict[int, str] = field(default_factory=dict)
+    automatic: frozenset[int] = frozenset()  # departments that offer conversations to agents
+    schedules: dict[int, hours.Schedule] = field(default_factory=dict)
     loaded_at: float = 0.0
 
 
@@ -39,16 +49,25 @@ def _load(practice_id: int) -> Directory:
     staff = {}
     for profile in AgentProfile.objects.in_practice(practice_id).select_related("user"):
         staff[profile.user_id] = profile.display_name
+    departments = list(Department.objects.in_practice(practice_id).values_list("pk", "name", "assignment"))
     return Directory(
         practice_id=practice_id,
         default_department_id=practice.default_department_id,
         reopen_window_minutes=practice.reopen_window_minutes,
         phone_region=practice.phone_region,
-        departments=dict(Department.objects.in_practice(practice_id).values_list("pk", "name")),
+        departments={pk: name for pk, name, _ in departments},
         topics=dict(Topic.objects.in_practice(practice_id).values_list("pk", "name")),
         staff=staff,
+        automatic=frozenset(pk for pk, _, assignment in departments if assignment != Department.Assignment.MANUAL),
+        schedules=_schedules(practice_id, [pk for pk, _, _ in departments]),
         loaded_at=time.monotonic(),
     )
+
+
+def _schedules(practice_id: int, department_ids: list[int]) -> dict[int, hours.Schedule]:
+    from hub.actions import sla
+
+    return {pk: sla.schedule_for(pk) for pk in department_ids}
 
 
 def get(practice_id: int, *, fresh: bool = False) -> Directory:
@@ -97,3 +116,19 @@ def staff_name(practice_id: int, user_id: int | None) -> str | None:
         user = get_user_model().objects.filter(pk=user_id).first()
         name = (user.get_full_name() or user.get_username()) if user else f"User #{user_id}"
     return name
+
+
+def assigns_automatically(practice_id: int, department_id: int) -> bool:
+    """Does the department offer its queue to agents (not leave it to them)?"""
+    found = get(practice_id)
+    if department_id not in found.departments:
+        found = get(practice_id, fresh=True)
+    return department_id in found.automatic or department_id not in found.departments
+
+
+def closed_now(practice_id: int, department_id: int, at) -> bool:
+    """Is the department closed at `at` (unknown departments: maybe)?"""
+    schedule = get(practice_id).schedules.get(department_id)
+    if schedule is None:
+        schedule = get(practice_id, fresh=True).schedules.get(department_id)
+    return schedule is None or not hours.is_open(schedule, at)

@@ -26,7 +26,7 @@ def test_an_urgent_text_alerts_the_supervisor_and_jumps_to_the_nurse_line(live_h
     assert page.errors == []
 
 
-def test_the_sla_badge_counts_down_and_the_breach_is_an_alert(live_hub, open_console):
+def test_the_sla_badge_counts_down_and_the_breach_is_an_alert(live_hub, live_beat, open_console):
     world = build_world()
     SlaPolicy.objects.create(practice=world.practice, name="Fast", first_response_seconds=5)
     page = open_console(world.sam)
@@ -34,7 +34,7 @@ def test_the_sla_badge_counts_down_and_the_breach_is_an_alert(live_hub, open_con
     conversation = stored_conversation("+15555550162")
     badge = queue_row(page, conversation.pk).locator("[data-sla]")
     expect(badge).to_be_visible(timeout=5000)
-    # The worker's timer breaches it at the deadline; the tray says so.
+    # Beat's sweep breaches it at the deadline; the tray says so.
     expect(page.locator('#alerts [data-alert-kind="sla_breach"]').first).to_be_visible(timeout=15000)
     expect(badge).to_have_attribute("data-sla-state", "breached")
     assert page.errors == []

@@ -30,14 +30,17 @@ def sweep():
     return [sla.fire(pk) for pk in sla.due(grace=timedelta(0))]
 
 
-def test_the_sweep_leaves_on_time_firing_to_the_tasks(world, policy, frozen_clock):
+def test_the_sweep_finds_a_clock_the_moment_it_is_due(world, policy, frozen_clock):
     conversation = inbound(world.practice).conversation
-    frozen_clock.advance(seconds=90)
-    assert sla.due() == [] and sweep() == ["warned"]  # the warning, on time, by its task
-    frozen_clock.advance(seconds=30.5)
-    assert sla.due() == []  # half a second late: still the task's
-    frozen_clock.advance(seconds=1)
-    assert sla.due() == [clock_of(conversation).pk]  # the task was lost: the sweep's
+    frozen_clock.advance(seconds=89.9)
+    assert sla.due() == []
+    frozen_clock.advance(seconds=0.1)
+    assert sla.due() == [clock_of(conversation).pk] and sweep() == ["warned"]
+    frozen_clock.advance(seconds=29.9)
+    assert sla.due() == []
+    frozen_clock.advance(seconds=0.1)
+    assert sla.due() == [clock_of(conversation).pk] and sweep() == ["breached"]
+    assert sla.due() == []
 
 
 def test_a_new_conversation_starts_its_clocks(world, policy, frozen_clock):
