@@ -13,16 +13,15 @@ import logging
 import random
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from hub.actions import presence
 from hub.lib import access, clock, replay
 from hub.lib.sessions import SessionBoundSocket
-from hub.tasks import check_presence
 from hub.lib.events import group_for
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, db
+from hub.tasks import check_presence
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED, reason="sign in first")
             return
-        self.viewer = await database_sync_to_async(_viewer_with_streams)(user)
+        self.viewer = await db(_viewer_with_streams)(user)
         if self.viewer is None:
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN, reason="not a staff member of any practice")
@@ -67,7 +66,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         await self.accept()
         if not await self.bind_session():
             return
-        await database_sync_to_async(presence.signed_in)(self.viewer.user_id, settings.HEARTBEAT_SECONDS)
+        await db(presence.signed_in)(self.viewer.user_id, settings.HEARTBEAT_SECONDS)
         self.heartbeat_task = asyncio.create_task(self._heartbeats())
 
     async def disconnect(self, code):
@@ -76,7 +75,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         await self.unbind_session()
         if self.viewer is not None:
             try:
-                await database_sync_to_async(check_presence.apply_async)(
+                await db(check_presence.apply_async)(
                     (self.viewer.user_id,), countdown=settings.HEARTBEAT_SECONDS * 3 + 2)
             except Exception:
                 log.warning("could not schedule the presence check", exc_info=True)
@@ -135,7 +134,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_PROTOCOL, reason="cursors must map stream names to sequence numbers")
             return
         streams = self.viewer.streams
-        heads = await database_sync_to_async(replay.heads)(streams)
+        heads = await db(replay.heads)(streams)
         async with self.lock:
             resync = []
             for stream in streams:
@@ -164,7 +163,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         if not isinstance(conversation_id, int) or now - getattr(self, "last_typing", 0.0) < 3.0:
             return
         self.last_typing = now
-        await database_sync_to_async(_agent_typing)(self.viewer, conversation_id)
+        await db(_agent_typing)(self.viewer, conversation_id)
 
     # --- server -> client -----------------------------------------------------
 
@@ -203,7 +202,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         """Send (cursor, upto] from the database. Caller holds the lock."""
         cursor = self.cursors[stream]
         limit = settings.REPLAY_LIMIT
-        rows = await database_sync_to_async(replay.entries)(stream, cursor, upto, limit + 1)
+        rows = await db(replay.entries)(stream, cursor, upto, limit + 1)
         if len(rows) > limit or (rows and rows[0].seq != cursor + 1) or (not rows and upto > cursor):
             # Too far behind, or history already pruned: the client reloads
             # its state instead of replaying.
@@ -229,8 +228,8 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         if not await self.check_session():
             return
         streams = self.viewer.streams
-        heads = await database_sync_to_async(replay.heads)(streams)
-        await database_sync_to_async(presence.mark_alive)(self.viewer.user_id, settings.HEARTBEAT_SECONDS * 3)
+        heads = await db(replay.heads)(streams)
+        await db(presence.mark_alive)(self.viewer.user_id, settings.HEARTBEAT_SECONDS * 3)
         # Re-joining is idempotent and restores membership lost with a Redis
         # restart; catching up from the heads repairs any dropped message.
         for stream in streams:

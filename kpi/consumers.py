@@ -16,13 +16,12 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from hub.lib import access, clock
 from hub.lib.sessions import SessionBoundSocket
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, db
 from kpi import live
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ class WallboardConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_UNAUTHENTICATED, "sign in first")
             return
-        viewer = await database_sync_to_async(access.viewer_for)(user)
+        viewer = await db(access.viewer_for)(user)
         if viewer is None:
             await self._refuse(CLOSE_FORBIDDEN, "not a staff member of any practice")
             return
@@ -93,7 +92,7 @@ class WallboardConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
 
     async def _send_snapshot(self, kind: str) -> None:
         self.last_refresh = time.monotonic()
-        data = await database_sync_to_async(live.snapshot)(self.practice_id)
+        data = await db(live.snapshot)(self.practice_id)
         await self.send_json({"type": kind, "data": data})
 
     # --- client -> server --------------------------------------------------------

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from channels_app.webchat import service, tokens
 from hub.lib import audit, ratelimit
 from hub.lib.events import group_for, patient_group, practice_visitors_group
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED, origin_of
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED, db, origin_of
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.sent: dict[int, int] = {}  # conversation id -> last seq sent
         self.last_typing = 0.0
         key = self.scope["url_route"]["kwargs"]["key"]
-        self.practice = await database_sync_to_async(service.practice_for_key)(key)
+        self.practice = await db(service.practice_for_key)(key)
         await self.accept()
         if self.practice is None:
             await self.close(code=CLOSE_UNKNOWN_PRACTICE, reason="unknown practice")
@@ -57,14 +56,14 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if not service.origin_allowed(self.practice, origin_text, settings.PUBLIC_BASE_URL):
             await self.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
             return
-        allowed, retry = await database_sync_to_async(ratelimit.hit)(f"ws-ip:{_ip(self.scope)}", *CONNECTS_PER_IP)
+        allowed, retry = await db(ratelimit.hit)(f"ws-ip:{_ip(self.scope)}", *CONNECTS_PER_IP)
         if not allowed:
             await self.close(code=CLOSE_RATE_LIMITED, reason=f"too many connections, retry in {retry}s")
             return
 
     async def disconnect(self, code):
         if self.visitor is not None:
-            await database_sync_to_async(_watch_for_leaving)(self.visitor.patient_id)
+            await db(_watch_for_leaving)(self.visitor.patient_id)
             for group in (patient_group(self.visitor.patient_id), practice_visitors_group(self.practice.pk)):
                 try:
                     await self.channel_layer.group_discard(group, self.channel_name)
@@ -106,15 +105,15 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def _welcome(self, token: str, extra: dict) -> None:
         await self._join_groups()
-        await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
-        availability = await database_sync_to_async(service.availability)(self.practice.pk)
-        sms = await database_sync_to_async(service.masked_sms_number)(self.visitor)
+        await db(service.mark_alive)(self.visitor.patient_id)
+        availability = await db(service.availability)(self.practice.pk)
+        sms = await db(service.masked_sms_number)(self.visitor)
         await self.send_json({"type": "welcome", "token": token, **availability, "sms_number": sms, **extra})
 
     async def _start(self, content) -> None:
         if self.visitor is not None:
             return
-        visitor, extra = await database_sync_to_async(service.start)(
+        visitor, extra = await db(service.start)(
             self.practice.pk, name=content.get("name", ""), phone=str(content.get("phone") or ""),
             sms_consent=bool(content.get("sms_consent")))
         self.visitor = visitor
@@ -122,7 +121,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def _resume(self, content) -> None:
         visitor_id = tokens.verify(content.get("token"), self.practice.pk)
-        visitor = await database_sync_to_async(service.visitor_for)(self.practice.pk, visitor_id) if visitor_id else None
+        visitor = await db(service.visitor_for)(self.practice.pk, visitor_id) if visitor_id else None
         if visitor is None:
             await self.close(code=CLOSE_UNAUTHENTICATED, reason="invalid visitor token")
             return
@@ -132,7 +131,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         after = cursor.get("seq", 0) if isinstance(cursor, dict) else 0
         if not isinstance(conversation_id, int) or not isinstance(after, int) or after < 0:
             conversation_id, after = None, 0
-        history = await database_sync_to_async(service.history)(visitor, conversation_id=conversation_id,
+        history = await db(service.history)(visitor, conversation_id=conversation_id,
                                                                  after_seq=after)
         await self._welcome(content["token"], {"conversation_id": history["conversation_id"]})
         if history["conversation_id"] is not None:
@@ -147,7 +146,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def _limited(self) -> bool:
         for key, (limit, window) in ((f"wv:{self.visitor.visitor_id}", MESSAGES_PER_VISITOR),
                                      (f"wip:{_ip(self.scope)}", MESSAGES_PER_IP)):
-            allowed, retry = await database_sync_to_async(ratelimit.hit)(key, limit, window)
+            allowed, retry = await db(ratelimit.hit)(key, limit, window)
             if not allowed:
                 await self.send_json({"type": "error", "code": "rate_limited", "retry_after": retry,
                                       "id": self.current_id,
@@ -159,7 +158,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         self.current_id = content.get("id")
         if await self._limited():
             return
-        result = await database_sync_to_async(service.send)(
+        result = await db(service.send)(
             self.visitor, client_id=content.get("id"), body=content.get("body"), topic=content.get("topic", ""))
         await self.send_json({"type": "ack", "id": content.get("id"), "event_id": result.event.pk,
                               "conversation_id": result.conversation.pk, "seq": result.event.seq})
@@ -169,7 +168,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if now - self.last_typing < TYPING_EVERY:
             return
         self.last_typing = now
-        streams = await database_sync_to_async(_conversation_streams)(self.visitor.patient_id)
+        streams = await db(_conversation_streams)(self.visitor.patient_id)
         for stream, conversation_id in streams:
             await self.channel_layer.group_send(group_for(stream), {
                 "type": "typing.notice", "conversation_id": conversation_id, "who": "patient"})
@@ -177,15 +176,15 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def _read(self, content) -> None:
         conversation_id, seq = content.get("conversation_id"), content.get("seq")
         if isinstance(conversation_id, int) and isinstance(seq, int):
-            await database_sync_to_async(service.mark_read)(self.visitor, conversation_id, seq)
+            await db(service.mark_read)(self.visitor, conversation_id, seq)
 
     async def _continue_by_sms(self, content) -> None:
-        result = await database_sync_to_async(service.continue_by_sms)(self.visitor)
+        result = await db(service.continue_by_sms)(self.visitor)
         await self.send_json({"type": "sms_handoff", **result})
 
     async def _ping(self, content) -> None:
         if self.visitor is not None:
-            await database_sync_to_async(service.mark_alive)(self.visitor.patient_id)
+            await db(service.mark_alive)(self.visitor.patient_id)
             await self._repair()
         await self.send_json({"type": "pong"})
 
@@ -197,7 +196,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         heartbeat does."""
         await self._join_groups()
         current = max(self.sent, default=None)
-        history = await database_sync_to_async(service.history)(
+        history = await db(service.history)(
             self.visitor, conversation_id=current, after_seq=self.sent.get(current, 0))
         await self._deliver(history["events"])
 
@@ -219,7 +218,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             conversation_id, seq = event["conversation_id"], event["seq"]
             last = self.sent.get(conversation_id)
             if last is not None and seq > last + 1:
-                missed = await database_sync_to_async(service.visible_between)(self.visitor, conversation_id,
+                missed = await db(service.visible_between)(self.visitor, conversation_id,
                                                                                last, seq - 1)
                 await self._deliver(missed)
             await self._deliver([event])

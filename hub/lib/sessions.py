@@ -180,11 +180,9 @@ class SessionBoundSocket:
 
     async def check_session(self) -> bool:
         """False (and the socket closing) when its session is over."""
-        from channels.db import database_sync_to_async
+        from hub.lib.ws import CLOSE_IDLE_LOGOFF, CLOSE_SESSION_EXPIRED, CLOSE_UNAUTHENTICATED, db
 
-        from hub.lib.ws import CLOSE_IDLE_LOGOFF, CLOSE_SESSION_EXPIRED, CLOSE_UNAUTHENTICATED
-
-        state, left = await database_sync_to_async(socket_state)(
+        state, left = await db(socket_state)(
             self.session_key, self.scope.get("user"), ip=self._session_ip())
         if state == REASON_IDLE:
             await self.close(code=CLOSE_IDLE_LOGOFF, reason="signed out after inactivity")
@@ -204,9 +202,9 @@ class SessionBoundSocket:
         return True
 
     async def note_activity(self) -> None:
-        from channels.db import database_sync_to_async
+        from hub.lib.ws import db
 
-        await database_sync_to_async(socket_activity)(self.session_key, self.scope.get("user"))
+        await db(socket_activity)(self.session_key, self.scope.get("user"))
         self.expiry_warned = False
 
     async def session_ended(self, message) -> None:

@@ -2,6 +2,7 @@
 
 from urllib.parse import ParseResult, urlparse
 
+from channels.db import DatabaseSyncToAsync
 from channels.security.websocket import AllowedHostsOriginValidator
 
 # Close codes (4000-4999 are the application's own; see docs/protocol.md).
@@ -14,6 +15,18 @@ CLOSE_SESSION_EXPIRED = 4440  # signed out (here, in another tab, by an admin)
 # close reasons on, so the code alone must tell the page what happened.
 CLOSE_IDLE_LOGOFF = 4441
 CLOSE_SERVER_RESTART = 4503
+
+
+def db(func):
+    """A consumer's database call, run on the event loop's thread pool.
+
+    Channels' `database_sync_to_async` is thread-sensitive: outside an HTTP
+    request every call of every socket in the process would queue for one
+    thread. Consumer calls keep no connection state from one call to the
+    next (each opens and ends its own transaction), so any free thread
+    serves them. Django's connection is per thread and goes back to the
+    pool after each call."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 def origin_of(scope) -> ParseResult | None:
