@@ -1,6 +1,9 @@
 """/api/v1/: the REST API for integrations and the console. Views decode,
 call one access query or action, and answer; rules live in hub.actions."""
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.db.models import Prefetch
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -35,12 +38,27 @@ api = NinjaAPI(
                 "Authenticate with `Authorization: Bearer <token>` (`python manage.py create_api_token USERNAME`).",
 )
 
+log = logging.getLogger(__name__)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @api.exception_handler(ActionError)
 def on_action_error(request, exc: ActionError):
     return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=exc.status)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, exc):
+    """A deadlock, a serialization failure or a database that went away: the
+    transaction rolled back and nothing of the request was stored, so the
+    client can send it again (the console does, once)."""
+    log.warning("API request deferred: database error (%s) path=%s", type(exc).__name__, request.path)
+    response = api.create_response(
+        request, {"detail": "The hub was too busy to store this. Nothing was saved; send it again.",
+                  "code": "retry"}, status=503)
+    response["Retry-After"] = "1"
+    return response
 
 
 @api.exception_handler(access.NotVisible)

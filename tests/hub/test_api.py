@@ -169,3 +169,27 @@ def test_session_auth_requires_csrf_for_writes(world):
                            content_type="application/json")
     assert response.status_code in (401, 403)
     assert not Event.objects.filter(kind="note").exists()
+
+
+def test_a_reply_the_database_could_not_store_answers_retry_and_keeps_nothing(world, api):
+    """A deadlock (or a database gone for a moment) is no server error: the
+    transaction rolled back, and the client is told to send again."""
+    from django.db import OperationalError, connection
+
+    conversation = inbound(world.practice).conversation
+    before = list(Event.objects.filter(conversation=conversation).values_list("pk", flat=True))
+
+    def deadlock(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and "hub_event" in sql:
+            raise OperationalError("deadlock detected")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(deadlock):
+        response = api("post", f"/conversations/{conversation.pk}/messages", token=token_for(world.alice),
+                       json={"body": "Your appointment is at 3 pm."})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json()["code"] == "retry"
+    assert list(Event.objects.filter(conversation=conversation).values_list("pk", flat=True)) == before
+    assert api("post", f"/conversations/{conversation.pk}/messages", token=token_for(world.alice),
+               json={"body": "Your appointment is at 3 pm."}).status_code == 201

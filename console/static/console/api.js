@@ -22,7 +22,7 @@ function csrfToken() {
 // `background`: the page asks by itself (a refresh after a live update, the
 // automatic "away"), not because the person did something, so the request
 // does not count as activity against automatic logoff.
-export async function request(method, path, { body, signal, background = false } = {}) {
+export async function request(method, path, { body, signal, background = false, retried = false } = {}) {
   const headers = { Accept: "application/json" };
   if (background) headers["X-Hub-Background"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -43,6 +43,12 @@ export async function request(method, path, { body, signal, background = false }
     const expired = data?.code === "session_expired" ? "&expired=1" : "";
     window.location.assign("/console/login/?next=" + encodeURIComponent(location.pathname + location.hash) + expired);
     throw new ApiError(401, "unauthenticated", "Your session ended. Sign in again.");
+  }
+  if (response.status === 503 && data?.code === "retry" && !retried) {
+    // The hub stored nothing (a database conflict or outage): once more, a
+    // moment later, before the person has to.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return request(method, path, { body, signal, background, retried: true });
   }
   if (!response.ok) {
     throw new ApiError(response.status, data?.code || "error", data?.detail || `The hub answered ${response.status}.`);
