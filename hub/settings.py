@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.lib import embedded_redis
-from hub.lib.redis_conf import channel_layer_host
+from hub.lib.redis_conf import Sentinels, broker_transport_options, broker_url, channel_layer_host
 from hub.lib.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -153,12 +153,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, Celery broker, cache ------------------------------
 REDIS_URL = envstr("REDIS_URL") or embedded_redis.discover()
+# Failover with Redis Sentinel (hub.lib.redis_conf, docs/deployment.md).
+REDIS_SENTINEL = Sentinels.from_env(envstr("REDIS_SENTINELS"), envstr("REDIS_SENTINEL_MASTER"),
+                                    envstr("REDIS_SENTINEL_PASSWORD"))
 CHANNEL_LAYER_PREFIX = envstr("CHANNEL_LAYER_PREFIX", "hubtest" if HUB_ENV == "test" else "hub")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [channel_layer_host(REDIS_URL, envint("REDIS_LAYER_MAX_CONNECTIONS", 1000))],
+            "hosts": [channel_layer_host(REDIS_URL, envint("REDIS_LAYER_MAX_CONNECTIONS", 1000), REDIS_SENTINEL)],
             "prefix": CHANNEL_LAYER_PREFIX,
             "capacity": 1000,
             "expiry": 60,
@@ -171,10 +174,11 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "hubtest" if HUB_ENV == "test" else "hub"),
+        "OPTIONS": {"pool_class": "hub.lib.redis_conf.SentinelPool"} if REDIS_SENTINEL else {},
     }
 }
 
-CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL") or broker_url(REDIS_URL, REDIS_SENTINEL)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", HUB_ENV == "test")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -184,7 +188,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+                                   **broker_transport_options(REDIS_SENTINEL)}
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "hub")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat's frequent tasks expire after their own interval: under load a sweep

@@ -2,7 +2,6 @@
 
 import time
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -10,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from hub.celery import app as celery_app
+from hub.lib import redis_conf
 
 
 def _database() -> str:
@@ -20,7 +20,7 @@ def _database() -> str:
 
 
 def _redis() -> str:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    client = redis_conf.client(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
     finally:
