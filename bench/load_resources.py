@@ -182,13 +182,17 @@ class BrokerQueue:
 
         self.client = redis.Redis.from_url(redis_url)
         self.queue = queue
+        # Celery's Redis transport keeps one list per priority step.
+        self.lists = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
         self.rows: list[tuple[float, int, int]] = []
         self.tasks: dict[str, dict[str, int]] = {}
 
     def sample(self, at: float) -> None:
         with self.client.pipeline(transaction=False) as pipe:
-            waiting, held = pipe.llen(self.queue).hlen("unacked").execute()
-        self.rows.append((at, waiting, held))
+            for key in self.lists:
+                pipe.llen(key)
+            *lengths, held = pipe.hlen("unacked").execute()
+        self.rows.append((at, sum(lengths), held))
 
     def close(self) -> None:
         self.client.close()
@@ -197,7 +201,7 @@ class BrokerQueue:
         """Which tasks wait and which are held, by name, now (at the end of
         the measured window)."""
         name = re.compile(rb'"task": "([^"]+)"')
-        waiting = Counter(m.group(1).decode() for raw in self.client.lrange(self.queue, 0, limit - 1)
+        waiting = Counter(m.group(1).decode() for key in self.lists for raw in self.client.lrange(key, 0, limit - 1)
                           if (m := name.search(raw)))
         held = Counter(m.group(1).decode() for raw in self.client.hvals("unacked") if (m := name.search(raw)))
         self.tasks = {"waiting": dict(waiting.most_common(8)), "held": dict(held.most_common(8))}

@@ -5,6 +5,22 @@ from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
+# What a patient or an agent waits for goes first. Celery's Redis transport
+# keeps a list per priority step (0, 3, 6, 9) and a worker takes from step 0
+# before the others. Deliveries, attachment fetches and call pick-ups go
+# without a priority, which is step 0; every other task (sweeps, offers,
+# rollups) is routed to step 6 behind them.
+URGENT_TASKS = frozenset({"hub.tasks.deliver_event", "hub.tasks.fetch_attachment", "hub.tasks.take_call"})
+BACKGROUND_PRIORITY = 6
+
+
+def route_urgent_first(name, args, kwargs, options, task=None, **rest):
+    """A Celery router (CELERY_TASK_ROUTES): background tasks at step 6."""
+    if name in URGENT_TASKS:
+        return None
+    return {"queue": app.conf.task_default_queue, "priority": BACKGROUND_PRIORITY}
+
+
 app = Celery("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -191,6 +191,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
                                    **broker_transport_options(REDIS_SENTINEL)}
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_QUEUE", "hub")
+# Deliveries, attachment fetches and call pick-ups are taken from the broker
+# before sweeps, offers and rollups (hub.celery, docs/deployment.md).
+CELERY_TASK_ROUTES = ["hub.celery.route_urgent_first"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat's frequent tasks expire after their own interval: under load a sweep
 # that could not start in time is replaced by the next, never queued behind it.
