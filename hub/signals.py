@@ -10,10 +10,16 @@ from hub.lib import access, audit, directory, sessions
 from hub.models import AgentProfile, BusinessHours, Department, Holiday, Practice, Topic
 
 
+PRESENCE_FIELDS = frozenset({"presence", "presence_changed_at"})
+
+
 @receiver([post_save, post_delete], dispatch_uid="hub-directory-changed")
-def directory_changed(sender, instance, **kwargs):
+def directory_changed(sender, instance, update_fields=None, **kwargs):
     """A practice's names, assignment or hours changed: this process's
-    directory cache forgets the practice (hub.lib.directory)."""
+    directory cache forgets the practice (hub.lib.directory). Presence
+    changes alone are not the directory's business."""
+    if update_fields is not None and set(update_fields) <= PRESENCE_FIELDS:
+        return
     if sender is Practice:
         directory.forget(instance.pk)
     elif sender is BusinessHours:

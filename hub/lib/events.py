@@ -196,7 +196,7 @@ def publish(*messages: tuple[list[str], str, BaseModel], department_id: int | No
             raise TypeError(f"{type_} takes a {schema.__name__}, got {type(payload).__name__}")
         pending.append(_Pending(streams=list(streams), type=type_, payload=payload.model_dump(mode="json"),
                                 department_id=department_id))
-    if pending:
+    if any(item.streams for item in pending):
         transaction.on_commit(_Publication(pending))
 
 
