@@ -1,9 +1,12 @@
 """Websocket helpers shared by the console and widget sockets."""
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import ParseResult, urlparse
 
 from channels.db import DatabaseSyncToAsync
 from channels.security.websocket import AllowedHostsOriginValidator
+
+from hub.lib.env import envint
 
 # Close codes (4000-4999 are the application's own; see docs/protocol.md).
 CLOSE_PROTOCOL = 4400
@@ -17,16 +20,22 @@ CLOSE_IDLE_LOGOFF = 4441
 CLOSE_SERVER_RESTART = 4503
 
 
+# The consumers' database calls share this process-wide pool of threads.
+DB_THREADS = ThreadPoolExecutor(max_workers=envint("WS_DB_THREADS", 8), thread_name_prefix="ws-db")
+
+
 def db(func):
-    """A consumer's database call, run on the event loop's thread pool.
+    """A consumer's database call, run on the hub's pool of database threads.
 
     Channels' `database_sync_to_async` is thread-sensitive: outside an HTTP
     request every call of every socket in the process would queue for one
     thread. Consumer calls keep no connection state from one call to the
     next (each opens and ends its own transaction), so any free thread
     serves them. Django's connection is per thread and goes back to the
-    pool after each call."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
+    psycopg pool after each call; a pool of its own (rather than the event
+    loop's default executor) keeps the number of threads, and so of
+    connections, the same however many event loops come and go."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=DB_THREADS)
 
 
 def origin_of(scope) -> ParseResult | None:
