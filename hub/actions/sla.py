@@ -47,15 +47,27 @@ def policy_for(practice_id: int, department_id: int, priority: int) -> SlaPolicy
 def schedule_for(department_id: int) -> hours.Schedule:
     practice_id, tz = (Department.objects.filter(pk=department_id)
                        .values_list("practice_id", "practice__timezone").first() or (None, "UTC"))
-    weekly: dict[int, list] = {}
-    for weekday, opens, closes in BusinessHours.objects.filter(department_id=department_id).values_list(
-            "weekday", "opens", "closes"):
-        weekly.setdefault(weekday, []).append((opens, closes))
-    holidays = frozenset(Holiday.objects.filter(practice_id=practice_id).filter(
-        Q(department__isnull=True) | Q(department_id=department_id)).values_list("date", flat=True))
+    return schedules_for(practice_id, tz, [department_id])[department_id]
+
+
+def schedules_for(practice_id: int | None, tz: str, department_ids: list[int]) -> dict[int, hours.Schedule]:
+    """The opening hours of several departments of one practice, in two
+    queries: their weekly hours, and the practice's holidays (practice-wide
+    ones apply to every department)."""
     from zoneinfo import ZoneInfo
 
-    return hours.Schedule(tz=ZoneInfo(tz), weekly=weekly, holidays=holidays)
+    weekly: dict[int, dict[int, list]] = {pk: {} for pk in department_ids}
+    for department_id, weekday, opens, closes in BusinessHours.objects.filter(
+            department_id__in=department_ids).values_list("department_id", "weekday", "opens", "closes"):
+        weekly[department_id].setdefault(weekday, []).append((opens, closes))
+    holidays: dict[int | None, set] = {}
+    for department_id, day in Holiday.objects.filter(practice_id=practice_id).filter(
+            Q(department__isnull=True) | Q(department_id__in=department_ids)).values_list("department_id", "date"):
+        holidays.setdefault(department_id, set()).add(day)
+    zone = ZoneInfo(tz)
+    return {pk: hours.Schedule(tz=zone, weekly=weekly[pk],
+                               holidays=frozenset(holidays.get(None, set()) | holidays.get(pk, set())))
+            for pk in department_ids}
 
 
 def _times(schedule: hours.Schedule | None, start: datetime, seconds: float, percent: int):
@@ -165,17 +177,6 @@ def due(now: datetime | None = None, limit: int = 1000, grace: timedelta = timed
     ids = list(breaches.order_by("deadline").values_list("pk", flat=True)[:limit])
     ids += [pk for pk in warnings.order_by("warn_at").values_list("pk", flat=True)[:limit] if pk not in ids]
     return ids
-
-
-def seconds_until_due(clock_id: int) -> float | None:
-    """How long until this running clock next needs firing (None: never)."""
-    row = (SlaClock.objects.filter(pk=clock_id, state=State.RUNNING)
-           .values_list("warn_at", "warned_at", "deadline").first())
-    if row is None:
-        return None
-    warn_at, warned_at, deadline = row
-    moment = deadline if warned_at else min(warn_at, deadline)
-    return (moment - clock.now()).total_seconds()
 
 
 def fire(clock_id: int, *, skip_locked: bool = False) -> str | None:

@@ -45,7 +45,10 @@ _cache: dict[int, Directory] = {}
 
 
 def _load(practice_id: int) -> Directory:
-    practice = Practice.objects.only("default_department_id", "reopen_window_minutes", "phone_region").get(pk=practice_id)
+    from hub.actions import sla
+
+    practice = Practice.objects.only("default_department_id", "reopen_window_minutes", "phone_region",
+                                     "timezone").get(pk=practice_id)
     staff = {}
     for profile in AgentProfile.objects.in_practice(practice_id).select_related("user"):
         staff[profile.user_id] = profile.display_name
@@ -59,15 +62,9 @@ def _load(practice_id: int) -> Directory:
         topics=dict(Topic.objects.in_practice(practice_id).values_list("pk", "name")),
         staff=staff,
         automatic=frozenset(pk for pk, _, assignment in departments if assignment != Department.Assignment.MANUAL),
-        schedules=_schedules(practice_id, [pk for pk, _, _ in departments]),
+        schedules=sla.schedules_for(practice_id, practice.timezone, [pk for pk, _, _ in departments]),
         loaded_at=time.monotonic(),
     )
-
-
-def _schedules(practice_id: int, department_ids: list[int]) -> dict[int, hours.Schedule]:
-    from hub.actions import sla
-
-    return {pk: sla.schedule_for(pk) for pk in department_ids}
 
 
 def get(practice_id: int, *, fresh: bool = False) -> Directory:

@@ -55,3 +55,21 @@ def test_a_department_without_hours_never_closes(world, frozen_clock, settings):
     frozen_clock.set(datetime(2026, 11, 28, 3, 0, tzinfo=NY))
     conversation = inbound(world.practice, channel="sms").conversation
     assert not after_hours.reply_if_closed(conversation.pk, "sms")
+
+
+def test_a_department_holiday_closes_that_department_alone(world, office_hours):
+    from hub.actions import sla
+    from hub.lib import directory
+
+    BusinessHours.objects.create(department=world.billing, weekday=2, opens=time(8), closes=time(18))
+    Holiday.objects.create(practice=world.practice, department=world.billing, date=date(2026, 11, 25),
+                           name="Billing team day")
+    Holiday.objects.create(practice=world.practice, date=date(2026, 11, 26), name="Thanksgiving")
+    wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=NY)
+    cached = directory.get(world.practice.pk, fresh=True).schedules
+    for schedules in ({d.pk: sla.schedule_for(d.pk) for d in (world.scheduling, world.billing)}, cached):
+        assert schedules[world.scheduling.pk].holidays == {date(2026, 11, 26)}
+        assert schedules[world.billing.pk].holidays == {date(2026, 11, 25), date(2026, 11, 26)}
+        assert [day for day, _ in schedules[world.billing.pk].weekly.items()] == [2]
+    assert directory.closed_now(world.practice.pk, world.billing.pk, wednesday)
+    assert not directory.closed_now(world.practice.pk, world.scheduling.pk, wednesday)
