@@ -4,14 +4,19 @@ Rows are appended to a hash chain per practice (docs/audit.md): the writer
 locks the chain's head row, numbers the new row, hashes it with the previous
 row's hash and moves the head, all inside the caller's transaction. The head
 stays locked until that transaction ends, so call `record` as the last step
-of an action. It costs one locked read and one update besides the insert.
+of an action. Every practice's audited actions pass through that one row,
+so the write is lean: one locked read (which also draws the new row's id on
+PostgreSQL), then the head's update and the insert in one round trip, in
+plain SQL (hub.lib.fastsql).
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from functools import cache
 
-from hub.lib import audit_chain, clock
+from django.db import IntegrityError, connection, transaction
+
+from hub.lib import audit_chain, clock, fastsql
 from hub.models import AuditChainHead, AuditEntry
 
 
@@ -99,19 +104,37 @@ def patient_of(obj) -> int | None:
     return getattr(obj, "patient_id", None)
 
 
-def _locked_head(chain: int) -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update(no_key=True).filter(pk=chain).first()
-    if head is None:
-        # The chain's first row: create its head. A concurrent creator makes
-        # this insert wait for it and then fail; the savepoint keeps the
-        # caller's transaction usable and the second read finds its head.
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.create(chain=chain)
-        except IntegrityError:
-            pass
-        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=chain)
-    return head
+@cache
+def _head_sql(vendor: str) -> str:
+    next_id = fastsql.next_id_sql(AuditEntry) or "NULL"
+    # SQLite: the transaction holds the database's write lock from BEGIN.
+    lock = " FOR NO KEY UPDATE" if vendor == "postgresql" else ""
+    return f"SELECT sequence, hash, {next_id} FROM hub_auditchainhead WHERE chain = %s{lock}"
+
+
+def _locked_head(chain: int) -> tuple[int, str, int | None]:
+    """The chain's last sequence and hash, its row locked until COMMIT, and
+    (PostgreSQL) the id the new row will take."""
+    sql = _head_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [chain])
+        row = cursor.fetchone()
+        if row is None:
+            # The chain's first row: create its head. A concurrent creator
+            # makes this insert wait for it and then fail; the savepoint
+            # keeps the caller's transaction usable and the second read
+            # finds its head.
+            try:
+                with transaction.atomic():
+                    AuditChainHead.objects.create(chain=chain)
+            except IntegrityError:
+                pass
+            cursor.execute(sql, [chain])
+            row = cursor.fetchone()
+    return row[0], row[1], row[2]
+
+
+_MOVE_HEAD = "UPDATE hub_auditchainhead SET sequence = %s, hash = %s WHERE chain = %s"
 
 
 def record(*, user_id: int | None, practice_id: int | None, action: str, obj, via: str,
@@ -137,11 +160,13 @@ def record(*, user_id: int | None, practice_id: int | None, action: str, obj, vi
         created_at=clock.now(),
     )
     # Joins the caller's transaction; outside one, makes its own.
+    chain = audit_chain.chain_of(practice_id)
     with transaction.atomic(savepoint=False):
-        head = _locked_head(audit_chain.chain_of(practice_id))
-        entry.sequence = head.sequence + 1
-        entry.prev_hash = head.hash
+        sequence, prev_hash, entry.pk = _locked_head(chain)
+        entry.sequence = sequence + 1
+        entry.prev_hash = prev_hash
         entry.hash = audit_chain.row_hash({name: getattr(entry, name) for name in audit_chain.HASHED_COLUMNS})
-        AuditChainHead.objects.filter(pk=head.pk).update(sequence=entry.sequence, hash=entry.hash)
-        entry.save(force_insert=True)
+        with fastsql.pipeline(), connection.cursor() as cursor:
+            cursor.execute(_MOVE_HEAD, [entry.sequence, entry.hash, chain])
+            fastsql.insert(entry)
     return entry
