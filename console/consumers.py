@@ -49,6 +49,10 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.cursors: dict[str, int] = {}
+        # Entries that arrived ahead of one still on its way, per stream,
+        # and the timer that gives up waiting for it (see stream_batch).
+        self.held: dict[str, dict[int, dict]] = {}
+        self.gap_timers: dict[str, asyncio.Task] = {}
         self.lock = asyncio.Lock()
         self.heartbeat_task = None
         self.joined: list[str] = []
@@ -72,6 +76,8 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
+        for timer in getattr(self, "gap_timers", {}).values():
+            timer.cancel()
         await self.unbind_session()
         if self.viewer is not None:
             try:
@@ -145,6 +151,7 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
                     resync.append(stream)  # the server's history was reset
                     cursor = heads[stream]
                 self.cursors[stream] = cursor
+                self.held.pop(stream, None)
             await self.send_json({
                 "type": "welcome",
                 "user": {"id": self.viewer.user_id, "name": self.viewer.display_name, "role": self.viewer.role},
@@ -173,20 +180,51 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
                               "who": message.get("who", "patient")})
 
     async def stream_batch(self, message):
-        """What one transaction published on one stream, in sequence order."""
+        """What one transaction published on one stream, in sequence order.
+
+        Transactions that commit close together on one stream may reach
+        this socket in the other order (they were sent by different
+        processes). An entry that comes ahead of the one before it is held
+        for up to GAP_WAIT_SECONDS for that one to arrive; only if it does
+        not (a message really lost) is the gap filled from the database.
+        Every socket in the process would otherwise read the same rows for
+        what is only a reordering."""
         stream = message["stream"]
         async with self.lock:
+            cursor = self.cursors.get(stream)
+            if cursor is None:
+                return  # not said hello yet: its replay will cover these
+            held = self.held.setdefault(stream, {})
             for entry in message["entries"]:
-                cursor = self.cursors.get(stream)
-                seq = entry["seq"]
-                if cursor is None or seq <= cursor:
-                    continue  # not said hello yet (replay will cover it), or already sent
-                if seq > cursor + 1:
-                    # Something before this never arrived: send it from the
-                    # database, up to and including this entry.
-                    await self._replay(stream, seq)
-                    continue
-                await self._send_entry(stream, seq, entry["event"], entry["payload"], entry["dept"])
+                if entry["seq"] > cursor:
+                    held[entry["seq"]] = entry
+            await self._send_held(stream)
+
+    async def _send_held(self, stream: str) -> None:
+        """Send the held entries that follow the cursor without a gap; wait
+        for (or stop waiting for) what is missing. Caller holds the lock."""
+        held = self.held.get(stream)
+        if held:
+            while (entry := held.pop(self.cursors[stream] + 1, None)) is not None:
+                await self._send_entry(stream, entry["seq"], entry["event"], entry["payload"], entry["dept"])
+            for seq in [seq for seq in held if seq <= self.cursors[stream]]:
+                del held[seq]  # already sent from the database
+        timer = self.gap_timers.get(stream)
+        if held and timer is None:
+            self.gap_timers[stream] = asyncio.create_task(self._fill_gap_later(stream))
+        elif not held and timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+            del self.gap_timers[stream]
+
+    async def _fill_gap_later(self, stream: str) -> None:
+        await asyncio.sleep(settings.GAP_WAIT_SECONDS)
+        async with self.lock:
+            self.gap_timers.pop(stream, None)
+            held = self.held.get(stream)
+            if held:
+                # Still missing: send it from the database, up to the last
+                # entry held, which goes with it.
+                await self._replay(stream, max(held))
 
     def _redundant(self, stream: str, department_id) -> bool:
         # A conversation assigned to me in a department I follow arrives on
@@ -208,9 +246,11 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
             # its state instead of replaying.
             self.cursors[stream] = upto
             await self.send_json({"type": "resync", "stream": stream, "seq": upto})
+            await self._send_held(stream)
             return
         for row in rows:
             await self._send_entry(stream, row.seq, row.type, row.payload, row.department_id)
+        await self._send_held(stream)
 
     async def _heartbeats(self) -> None:
         interval = settings.HEARTBEAT_SECONDS

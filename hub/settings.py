@@ -353,6 +353,10 @@ OUTBOUND_MAX_ATTEMPTS = envint("OUTBOUND_MAX_ATTEMPTS", 6)
 # made it; after that another worker reconciles it with the provider.
 OUTBOUND_ATTEMPT_LEASE_SECONDS = envfloat("OUTBOUND_ATTEMPT_LEASE_SECONDS", 60.0)
 REPLAY_LIMIT = envint("REPLAY_LIMIT", 5000)
+# A console entry that arrives ahead of the one before it waits this long
+# for it (a reordering between processes) before the gap is read from the
+# database (a lost message).
+GAP_WAIT_SECONDS = envfloat("GAP_WAIT_SECONDS", 0.25)
 
 if HUB_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
