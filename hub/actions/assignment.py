@@ -10,7 +10,8 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from hub.actions import timeline
 from hub.actions.errors import Conflict, NotFound
@@ -23,15 +24,25 @@ log = logging.getLogger(__name__)
 Strategy = Department.Assignment
 
 
+def _count_per_agent(rows, agent_field: str):
+    """How many of `rows` each agent (the outer query's user) has: a
+    subquery that reads only those rows, however long the agent's past."""
+    counted = (rows.filter(**{agent_field: OuterRef("user_id")}).order_by().values(agent_field)
+               .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(counted), 0)
+
+
 def eligible_agents(department: Department, *, exclude: set[int]) -> list[AgentProfile]:
-    """Available members of the department with room under their capacity."""
+    """Available members of the department with room under their capacity.
+    Each agent's load and pending offers are counted by their own subquery
+    (joining both histories would multiply them: seconds per offer once
+    agents have a month behind them, bench/eligibility.py)."""
     agents = (AgentProfile.objects.in_practice(department.practice_id)
               .filter(departments=department, presence=AgentProfile.Presence.AVAILABLE, user__is_active=True)
               .exclude(user_id__in=exclude).exclude(role=AgentProfile.Role.INTEGRATION)
-              .annotate(load=Count("user__assigned_conversations", distinct=True,
-                                   filter=Q(user__assigned_conversations__status=Conversation.Status.ASSIGNED)),
-                        pending=Count("user__offers", distinct=True,
-                                      filter=Q(user__offers__status=Offer.Status.PENDING)))
+              .annotate(load=_count_per_agent(Conversation.objects.filter(status=Conversation.Status.ASSIGNED),
+                                              "assignee_id"),
+                        pending=_count_per_agent(Offer.objects.filter(status=Offer.Status.PENDING), "agent_id"))
               .select_related("user").order_by("user_id"))
     return [a for a in agents if a.load + a.pending < a.capacity]
 

@@ -70,6 +70,27 @@ def test_only_available_agents_under_capacity_are_offered(world, team):
     assert offered_to(billing_question(world, 2)) is None
 
 
+def test_capacity_counts_assigned_work_and_pending_offers_not_the_past(world, team):
+    bob, dee, eve = team
+    AgentProfile.objects.filter(user__in=team).update(capacity=2)
+    earlier = [inbound(world.practice, phone=f"+1555555{5400 + i}", topic_slug="bill").conversation for i in range(6)]
+    for conversation in earlier[:3]:  # bob's past: resolved work, offers long closed
+        Conversation.objects.filter(pk=conversation.pk).update(assignee=bob, status="resolved")
+        Offer.objects.create(practice=world.practice, conversation=conversation, agent=bob, status="expired",
+                             created_at=conversation.created_at, expires_at=conversation.created_at)
+    Conversation.objects.filter(pk=earlier[3].pk).update(assignee=dee, status="assigned")
+    Conversation.objects.filter(pk__in=[earlier[4].pk, earlier[5].pk]).update(assignee=eve, status="assigned")
+
+    eligible = assignment.eligible_agents(world.billing, exclude=set())
+    assert [(a.user, a.load, a.pending) for a in eligible] == [(bob, 0, 0), (dee, 1, 0)]  # eve is full
+    assert offered_to(billing_question(world, 300)) == bob
+    eligible = assignment.eligible_agents(world.billing, exclude=set())
+    assert [(a.user, a.load, a.pending) for a in eligible] == [(bob, 0, 1), (dee, 1, 0)]
+    assert offered_to(billing_question(world, 301)) == dee  # now 1 assigned + 1 offered: full
+    assert offered_to(billing_question(world, 302)) == bob  # 2 offers pending: full
+    assert offered_to(billing_question(world, 303)) is None
+
+
 def test_an_expired_offer_returns_and_goes_to_the_next(world, team, frozen_clock):
     conversation = billing_question(world, 1)
     assert offered_to(conversation) == team[0]
