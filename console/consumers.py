@@ -224,7 +224,11 @@ class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
             if held:
                 # Still missing: send it from the database, up to the last
                 # entry held, which goes with it.
-                await self._replay(stream, max(held))
+                try:
+                    await self._replay(stream, max(held))
+                except Exception:
+                    # The next heartbeat replays from the heads.
+                    log.warning("could not fill a gap on a console stream", exc_info=True)
 
     def _redundant(self, stream: str, department_id) -> bool:
         # A conversation assigned to me in a department I follow arrives on
