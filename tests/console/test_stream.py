@@ -1,7 +1,5 @@
 """The console socket: authentication, origin, replay by sequence."""
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
@@ -140,35 +138,41 @@ async def test_a_dropped_live_message_is_filled_from_the_database_before_the_nex
     await communicator.disconnect()
 
 
+async def caught_up_with_two_held_back(monkeypatch, bodies):
+    """A socket that has everything so far, and the publishes of two more
+    messages, stored but not yet sent (seq 4 and 5): (the socket, the two
+    sends)."""
+    world = await create_world()
+    communicator = await open_socket(world.alice)
+    await hello(communicator)
+    await ingest_sync(world.practice, body="first")  # opens the conversation: seq 1-3
+    await receive_until(communicator, lambda m: m["seq"] == 3)
+    real_send, held = events._send, []
+
+    async def hold(pending):
+        held.append(pending)
+
+    monkeypatch.setattr(events, "_send", hold)
+    for body in bodies:
+        await ingest_sync(world.practice, body=body)
+    monkeypatch.setattr(events, "_send", real_send)
+    return communicator, [lambda pending=pending: real_send(pending) for pending in held]
+
+
 async def test_entries_that_arrive_out_of_order_are_sent_in_order_without_a_replay(monkeypatch):
     """Two commits on one stream, published by different processes, can
     reach a socket in the other order: the later one waits for the earlier,
     and nothing is read from the database."""
     from hub.lib import replay
 
-    world = await create_world()
-    communicator = await open_socket(world.alice)
-    await hello(communicator)
-    await ingest_sync(world.practice, body="first")  # opens the conversation: seq 1-3
-    await receive_until(communicator, lambda m: m["seq"] == 3)
-
-    real_send = events._send
-    held = []
-
-    async def hold(pending):
-        held.append(pending)
-
-    monkeypatch.setattr(events, "_send", hold)
-    await ingest_sync(world.practice, body="second")
-    await ingest_sync(world.practice, body="third")
-    monkeypatch.setattr(events, "_send", real_send)
+    communicator, sends = await caught_up_with_two_held_back(monkeypatch, ["second", "third"])
     reads = []
     real_entries = replay.entries
     monkeypatch.setattr(replay, "entries", lambda *args: reads.append(args) or real_entries(*args))
 
-    await real_send(held[1])  # "third" first
+    await sends[1]()  # "third" first
     assert await communicator.receive_nothing(timeout=0.1)
-    await real_send(held[0])
+    await sends[0]()
     got = await receive_until(communicator, lambda m: m["seq"] == 5)
     assert [(m["seq"], m["payload"]["body"]) for m in got] == [(4, "second"), (5, "third")]
     assert reads == []
@@ -177,28 +181,12 @@ async def test_entries_that_arrive_out_of_order_are_sent_in_order_without_a_repl
 
 
 async def test_an_entry_whose_predecessor_never_comes_is_sent_after_the_gap_is_read(monkeypatch):
-    world = await create_world()
     with override_settings(GAP_WAIT_SECONDS=0.2):
-        communicator = await open_socket(world.alice)
-        await hello(communicator)
-        await ingest_sync(world.practice, body="first")
-        await receive_until(communicator, lambda m: m["seq"] == 3)
-
-        real_send = events._send
-        held = []
-
-        async def hold(pending):
-            held.append(pending)
-
-        monkeypatch.setattr(events, "_send", hold)
-        await ingest_sync(world.practice, body="lost")
-        await ingest_sync(world.practice, body="late")
-        monkeypatch.setattr(events, "_send", real_send)
-
-        await real_send(held[1])
+        communicator, sends = await caught_up_with_two_held_back(monkeypatch, ["lost", "late"])
+        await sends[1]()
         got = await receive_until(communicator, lambda m: m["seq"] == 5)
         assert [(m["seq"], m["payload"]["body"]) for m in got] == [(4, "lost"), (5, "late")]
-        await real_send(held[0])  # turns up after all: already sent
+        await sends[0]()  # turns up after all: already sent
         assert await communicator.receive_nothing(timeout=0.3)
         await communicator.disconnect()
 
