@@ -66,3 +66,13 @@ def test_supervisors_find_the_kpis_from_the_console(world, client):
     assert b'href="/kpi/"' in client.get("/console/").content
     client.force_login(world.alice)
     assert b'href="/kpi/"' not in client.get("/console/").content
+
+
+def test_the_favicon_browsers_ask_for_is_there(db):
+    client = Client()
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    icon = client.get(answer["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in b"".join(icon.streaming_content if icon.streaming else [icon.content])
