@@ -180,10 +180,11 @@ class BrokerQueue:
     def __init__(self, redis_url: str, queue: str):
         import redis
 
+        from hub.lib.redis_conf import broker_lists
+
         self.client = redis.Redis.from_url(redis_url)
         self.queue = queue
-        # Celery's Redis transport keeps one list per priority step.
-        self.lists = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
+        self.lists = broker_lists(queue)  # one list per priority step
         self.rows: list[tuple[float, int, int]] = []
         self.tasks: dict[str, dict[str, int]] = {}
 

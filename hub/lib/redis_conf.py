@@ -102,6 +102,15 @@ def broker_transport_options(sentinel: Sentinels | None) -> dict:
     return options
 
 
+def broker_lists(queue: str) -> list[str]:
+    """The Redis lists Celery's transport keeps for one queue, one per
+    priority step, in the order a worker empties them (hub.celery routes
+    background tasks to a later step)."""
+    from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+    return [f"{queue}{Channel.sep}{step}" if step else queue for step in PRIORITY_STEPS]
+
+
 class SentinelPool(redis.sentinel.SentinelConnectionPool):
     """Django's Redis cache builds its pools with `from_url`: this one finds
     the master through the Sentinels in settings (REDIS_SENTINEL)."""

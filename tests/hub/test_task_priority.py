@@ -5,6 +5,7 @@ import json
 import redis
 from django.conf import settings
 
+from hub.lib.redis_conf import broker_lists
 from hub.tasks import deliver_event, fetch_attachment, sweep_offers, sweep_sla, take_call
 from tests.processes import broker_queue
 
@@ -28,4 +29,4 @@ def test_deliveries_wait_in_the_list_a_worker_empties_first():
                                                "hub.tasks.take_call"]
             assert _waiting(client, f"{queue}\x06\x166") == ["hub.tasks.sweep_sla", "hub.tasks.sweep_offers"]
         finally:
-            client.delete(queue, *(f"{queue}\x06\x16{step}" for step in (3, 6, 9)))
+            client.delete(*broker_lists(queue))
