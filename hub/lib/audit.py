@@ -134,8 +134,6 @@ def _locked_head(chain: int) -> tuple[int, str, int | None]:
     return row[0], row[1], row[2]
 
 
-_MOVE_HEAD = "UPDATE hub_auditchainhead SET sequence = %s, hash = %s WHERE chain = %s"
-
 
 def record(*, user_id: int | None, practice_id: int | None, action: str, obj, via: str,
            ip: str | None = None, detail: dict | None = None, patient_id: int | None = None) -> AuditEntry:
@@ -166,7 +164,7 @@ def record(*, user_id: int | None, practice_id: int | None, action: str, obj, vi
         entry.sequence = sequence + 1
         entry.prev_hash = prev_hash
         entry.hash = audit_chain.row_hash({name: getattr(entry, name) for name in audit_chain.HASHED_COLUMNS})
-        with fastsql.pipeline(), connection.cursor() as cursor:
-            cursor.execute(_MOVE_HEAD, [entry.sequence, entry.hash, chain])
+        with fastsql.pipeline():
+            fastsql.update(AuditChainHead(chain=chain, sequence=entry.sequence, hash=entry.hash), ["sequence", "hash"])
             fastsql.insert(entry)
     return entry
