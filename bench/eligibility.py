@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import timedelta
 
-from common import ROOT, fresh_database, manage, reachable
+from common import ROOT, fresh_database, manage, reachable, setup_django
 
 AGENTS = 10
 
@@ -71,12 +71,7 @@ def main() -> int:
     print(f"database: {env.get('DATABASE_URL', 'SQLite')}", flush=True)
     fresh_database(env)
     manage(env, "migrate", "--noinput", "-v", "0")
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(env)
     from django.contrib.auth import get_user_model
 
     from hub.actions import assignment
