@@ -190,13 +190,13 @@ def _do_ingest(inbound: InboundEvent) -> IngestResult:
             and conversation.status in (Conversation.Status.QUEUED, Conversation.Status.ASSIGNED)):
         # The common case: one more message from a patient who is already
         # waiting. No routing, clock or queue change; nothing below reads a
-        # result until the stream sequences come back, so on PostgreSQL the
-        # three writes share one round trip.
+        # result, so on PostgreSQL the event's insert and the thread's update
+        # go with the stream entries and the COMMIT, in one round trip.
         before = timeline.queue_state(conversation)
         conversation.patient = patient
         conversation.channel = inbound.channel
         conversation.last_activity_at = now
-        with fastsql.pipeline():
+        with fastsql.deferred():
             event = timeline.append(
                 conversation, kind=inbound.kind, channel=inbound.channel, direction=Event.Direction.IN,
                 body=inbound.body, data=dict(inbound.data), provider_id=inbound.provider_id, at=now, pk=event_id,

@@ -6,8 +6,9 @@ row's hash and moves the head, all inside the caller's transaction. The head
 stays locked until that transaction ends, so call `record` as the last step
 of an action. Every practice's audited actions pass through that one row,
 so the write is lean: one locked read (which also draws the new row's id on
-PostgreSQL), then the head's update and the insert in one round trip, in
-plain SQL (hub.lib.fastsql).
+PostgreSQL), then the head's update and the insert in plain SQL
+(hub.lib.fastsql), which on PostgreSQL go with the COMMIT (or the
+transaction's next statement) rather than on a round trip of their own.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def record(*, user_id: int | None, practice_id: int | None, action: str, obj, vi
         entry.sequence = sequence + 1
         entry.prev_hash = prev_hash
         entry.hash = audit_chain.row_hash({name: getattr(entry, name) for name in audit_chain.HASHED_COLUMNS})
-        with fastsql.pipeline():
+        with fastsql.deferred():
             fastsql.update(AuditChainHead(chain=chain, sequence=entry.sequence, hash=entry.hash), ["sequence", "hash"])
             fastsql.insert(entry)
     return entry

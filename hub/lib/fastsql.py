@@ -29,15 +29,18 @@ def _insert(model: type[models.Model], vendor: str, with_pk: bool) -> tuple[str,
 
 def insert(instance: models.Model) -> models.Model:
     """INSERT one new row, like `instance.save()` would. With its primary key
-    already set (from `next_id`), nothing is read back, so the statement can
-    share a round trip with others (`pipeline`)."""
+    already set (from `next_id`), nothing is read back, so inside
+    `deferred()` the statement waits to go with the next one."""
     with_pk = instance.pk is not None
     sql, fields = _insert(type(instance), connection.vendor, with_pk)
     values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        if not with_pk:
-            instance.pk = cursor.fetchone()[0]
+    if with_pk and _deferring():
+        connection.defer(sql, values)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            if not with_pk:
+                instance.pk = cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
@@ -53,16 +56,24 @@ def next_id_sql(model: type[models.Model]) -> str | None:
 
 
 @contextmanager
-def pipeline():
-    """On PostgreSQL, send the statements inside without waiting for each
-    result: those whose results are never read cost one round trip together.
-    Errors surface at the end of the block, as Django's own exceptions."""
-    if connection.vendor != "postgresql":
+def deferred():
+    """Inside a transaction on PostgreSQL (the hub's backend): `insert` with
+    a primary key and `update` are not sent at once but in front of the
+    transaction's next statement, or with its COMMIT, on the same round
+    trip (hub.db.backends.postgresql). Their errors surface there, and
+    anything that reads runs after them. Elsewhere, statements run at once."""
+    if getattr(connection, "deferring", True) or not connection.in_atomic_block:
         yield
         return
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    connection.deferring = True
+    try:
         yield
+    finally:
+        connection.deferring = False
+
+
+def _deferring() -> bool:
+    return getattr(connection, "deferring", False) and connection.in_atomic_block
 
 
 def update(instance: models.Model, field_names: list[str]) -> None:
@@ -75,6 +86,9 @@ def update(instance: models.Model, field_names: list[str]) -> None:
     values = [f.get_db_prep_save(f.pre_save(instance, add=False), connection) for f in fields]
     sql = (f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} "
            f"WHERE {connection.ops.quote_name(meta.pk.column)} = %s")
+    if _deferring():
+        connection.defer(sql, values + [instance.pk])
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, values + [instance.pk])
 
