@@ -159,7 +159,7 @@ REDIS_SENTINEL = Sentinels.from_env(envstr("REDIS_SENTINELS"), envstr("REDIS_SEN
 CHANNEL_LAYER_PREFIX = envstr("CHANNEL_LAYER_PREFIX", "hubtest" if HUB_ENV == "test" else "hub")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "hub.lib.channel_layer.RedisChannelLayer",
         "CONFIG": {
             "hosts": [channel_layer_host(REDIS_URL, envint("REDIS_LAYER_MAX_CONNECTIONS", 1000), REDIS_SENTINEL)],
             "prefix": CHANNEL_LAYER_PREFIX,

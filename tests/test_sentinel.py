@@ -85,9 +85,9 @@ def test_every_redis_client_follows_the_master_through_a_failover(sentinel_set, 
     settings.REDIS_SENTINEL = sentinel
     settings.REDIS_URL = url
 
-    from channels_redis.core import RedisChannelLayer
     from django.core.cache.backends.redis import RedisCache
 
+    from hub.lib.channel_layer import RedisChannelLayer
     from hub.views.health import _redis
 
     layer = RedisChannelLayer(hosts=[channel_layer_host(url, 10, sentinel)], prefix="sentinel-test")
@@ -102,9 +102,13 @@ def test_every_redis_client_follows_the_master_through_a_failover(sentinel_set, 
         async def layer_round_trip():
             channel = await layer.new_channel()
             await layer.send(channel, {"type": "hello", "value": value})
-            return await asyncio.wait_for(layer.receive(channel), 10)
+            direct = await asyncio.wait_for(layer.receive(channel), 10)
+            await layer.group_add("sentinel-group", channel)
+            await layer.group_send("sentinel-group", {"type": "hello", "value": value})
+            grouped = await asyncio.wait_for(layer.receive(channel), 10)
+            return direct["value"], grouped["value"]
 
-        assert loop.run_until_complete(layer_round_trip())["value"] == value
+        assert loop.run_until_complete(layer_round_trip()) == (value, value)
         with broker.connection_for_write() as connection:
             broker.send_task("sentinel.check", args=[value], queue="sentinel-test", connection=connection)
         assert _redis() == "up"
