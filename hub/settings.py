@@ -236,6 +236,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "hub.lib.passwords.NoPersonalInfoValidator"},
 ]
+# An API token that checked out is remembered this long per server process
+# (hub.api.auth): a revocation elsewhere reaches this process within it.
+API_TOKEN_CACHE_SECONDS = envfloat("API_TOKEN_CACHE_SECONDS", 5.0)
 # django-axes runs first: a locked-out account is refused before its
 # password is even checked. Lock-out is per account (an office's agents
 # share one NAT address; locking the address would lock the whole office).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from hub.lib import access, audit, directory, sessions
-from hub.models import AgentProfile, BusinessHours, Department, Holiday, Practice, Topic
+from hub.models import AgentProfile, ApiToken, BusinessHours, Department, Holiday, Practice, Topic
 
 
 PRESENCE_FIELDS = frozenset({"presence", "presence_changed_at"})
@@ -64,3 +65,21 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
                  action="session.sign_in_failed",
                  obj=("user", 0), via="console", ip=audit.client_ip(request.META) if request is not None else None,
                  detail={"username": username})
+
+
+# What a cached API token check holds (hub.api.auth): the token, its
+# account and that account's profile. Sign-ins and presence are not it.
+NOT_TOKEN_STATE = frozenset({"last_login", "presence", "presence_changed_at", "last_used_at"})
+
+
+@receiver([post_save, post_delete], sender=ApiToken, dispatch_uid="hub-token-state-token")
+@receiver([post_save, post_delete], sender=get_user_model(), dispatch_uid="hub-token-state-user")
+@receiver([post_save, post_delete], sender=AgentProfile, dispatch_uid="hub-token-state-profile")
+def token_state_changed(sender, instance, update_fields=None, **kwargs):
+    """A token was revoked or deleted, an account deactivated, a role
+    changed: this process checks every API token again."""
+    if update_fields is not None and set(update_fields) <= NOT_TOKEN_STATE:
+        return
+    from hub.api.auth import forget_recent_tokens
+
+    forget_recent_tokens()

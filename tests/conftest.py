@@ -95,12 +95,15 @@ def _store_publications_where_production_commits():
 @pytest.fixture(autouse=True)
 def _fresh_directory():
     """Row ids repeat across tests on SQLite; never let one test's cached
-    names leak into the next."""
+    names (or checked API tokens) leak into the next."""
+    from hub.api.auth import forget_recent_tokens
     from hub.lib import directory
 
     directory.forget()
+    forget_recent_tokens()
     yield
     directory.forget()
+    forget_recent_tokens()
 
 
 @pytest.fixture

@@ -1,8 +1,19 @@
 """REST API authentication: bearer tokens for integrations, the session
-(with CSRF) for the console's own calls."""
+(with CSRF) for the console's own calls.
 
+A token that checked out is remembered, by its hash, for up to
+`API_TOKEN_CACHE_SECONDS` (5 s) in each server process: an integration that
+posts a burst of messages costs one token lookup, not one per message.
+Revoking or deleting a token, deactivating its account or changing its
+profile takes effect at once in the process that made the change, and
+within those seconds in every other one (docs/security.md)."""
+
+import threading
+import time
 from datetime import timedelta
+from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from ninja.security import HttpBearer, django_auth
@@ -12,19 +23,78 @@ from hub.models import AgentProfile, ApiToken
 from hub.models.api_tokens import hash_token
 
 
-def _token_owner(raw: str):
-    """(token, user with its agent profile) for a live token, in one query:
-    every integration request starts here."""
+@cache
+def _owner_sql(vendor: str) -> str:
     User = get_user_model()
-    sql = (
+    return (
         f"SELECT t.id, t.last_used_at, {fastsql.select_columns(User, 'u')}, {fastsql.select_columns(AgentProfile, 'a')} "
         f"FROM hub_apitoken t JOIN {User._meta.db_table} u ON u.id = t.user_id "
         "LEFT JOIN hub_agentprofile a ON a.user_id = u.id "
         "WHERE t.key_hash = %s AND t.revoked = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [hash_token(raw), False])
-        row = cursor.fetchone()
+
+
+class _RecentTokens:
+    """Token rows that checked out lately, by key hash, per process."""
+
+    SIZE = 1024
+
+    def __init__(self):
+        self._rows: dict[str, tuple[float, tuple]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple | None:
+        ttl = settings.API_TOKEN_CACHE_SECONDS
+        with self._lock:
+            hit = self._rows.get(key)
+        if hit is None or ttl <= 0 or time.monotonic() - hit[0] > ttl:
+            return None
+        return hit[1]
+
+    def put(self, key: str, row: tuple, *, read_at: float | None = None) -> None:
+        if settings.API_TOKEN_CACHE_SECONDS <= 0:
+            return
+        with self._lock:
+            if len(self._rows) >= self.SIZE and key not in self._rows:
+                self._rows.clear()
+            self._rows[key] = (time.monotonic() if read_at is None else read_at, row)
+
+    def read_at(self, key: str) -> float | None:
+        with self._lock:
+            hit = self._rows.get(key)
+        return hit[0] if hit else None
+
+    def forget(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+recent_tokens = _RecentTokens()
+
+
+def forget_recent_tokens() -> None:
+    """A token, an account or a profile changed: look every token up again."""
+    recent_tokens.forget()
+
+
+def _token_row(key: str) -> tuple | None:
+    row = recent_tokens.get(key)
+    if row is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_owner_sql(connection.vendor), [key, False])
+            row = cursor.fetchone()
+        if row is not None:
+            recent_tokens.put(key, tuple(row))
+    return row
+
+
+def _token_owner(key: str):
+    """(token, user with its agent profile) for a live token's hash, in one
+    query (or none, when this process checked it in the last few seconds):
+    every integration request starts here. Fresh instances every time:
+    requests share no model objects."""
+    User = get_user_model()
+    row = _token_row(key)
     if row is None:
         return None, None
     token_id, last_used_at = row[0], row[1]
@@ -37,16 +107,25 @@ def _token_owner(raw: str):
     return token, user
 
 
+def _note_use(key: str, token: ApiToken, now) -> None:
+    """Record when a token was last used, at most every five minutes."""
+    if token.last_used_at is not None and now - token.last_used_at <= timedelta(minutes=5):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    read_at, row = recent_tokens.read_at(key), recent_tokens.get(key)
+    if row is not None:
+        recent_tokens.put(key, (row[0], now, *row[2:]), read_at=read_at)
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         if not token or len(token) > 200:
             return None
-        found, user = _token_owner(token)
+        key = hash_token(token)
+        found, user = _token_owner(key)
         if found is None or not user.is_active:
             return None
-        now = clock.now()
-        if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=5):
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        _note_use(key, found, clock.now())
         request.user = user
         request.api_via = "api"
         return user

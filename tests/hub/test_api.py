@@ -1,7 +1,11 @@
 """The REST API, as an integration uses it."""
 
+import time
+
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from hub.models import ApiToken, AuditEntry, Conversation, Event
 from tests.factories import inbound
@@ -193,3 +197,36 @@ def test_a_reply_the_database_could_not_store_answers_retry_and_keeps_nothing(wo
     assert list(Event.objects.filter(conversation=conversation).values_list("pk", flat=True)) == before
     assert api("post", f"/conversations/{conversation.pk}/messages", token=token_for(world.alice),
                json={"body": "Your appointment is at 3 pm."}).status_code == 201
+
+
+def test_a_token_revoked_in_the_admin_is_refused_at_once(world, api):
+    assert api("get", "/conversations").status_code == 200  # now remembered by this process
+    token = ApiToken.objects.get(user=world.integration, revoked=False)
+    token.revoked = True
+    token.save()
+    assert api("get", "/conversations").status_code == 401
+
+
+def test_a_deactivated_account_is_refused_at_once(world, api):
+    assert api("get", "/conversations").status_code == 200
+    world.integration.is_active = False
+    world.integration.save()
+    assert api("get", "/conversations").status_code == 401
+
+
+def test_a_token_revoked_elsewhere_is_refused_within_the_cache_time(world, api, settings):
+    # Another server process revoked it: this one learns at the latest when
+    # its memory of the token runs out.
+    settings.API_TOKEN_CACHE_SECONDS = 0.3
+    assert api("get", "/conversations").status_code == 200
+    ApiToken.objects.update(revoked=True)  # no signal reaches this process
+    assert api("get", "/conversations").status_code == 200
+    time.sleep(0.35)
+    assert api("get", "/conversations").status_code == 401
+
+
+def test_a_burst_of_requests_looks_the_token_up_once(world, api):
+    api("get", "/conversations")
+    with CaptureQueriesContext(connection) as queries:
+        assert api("get", "/conversations").status_code == 200
+    assert not [q for q in queries.captured_queries if "hub_apitoken" in q["sql"]]
