@@ -1,5 +1,7 @@
 """Phone numbers, always stored in E.164 (+15551234567)."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -10,6 +12,13 @@ class InvalidPhoneNumber(ValueError):
 def normalize(raw: str, region: str = "US") -> str:
     """E.164 form of `raw`, read as a local number of `region` when it has no
     country code. Raises InvalidPhoneNumber for anything that is not a number."""
+    return _normalize(raw, region)
+
+
+@lru_cache(maxsize=4096)
+def _normalize(raw: str, region: str) -> str:
+    # Every inbound text and call asks for the same few thousand numbers,
+    # and parsing one costs more than the rest of the webhook's checks.
     if not raw or not raw.strip():
         raise InvalidPhoneNumber("empty phone number")
     try:
