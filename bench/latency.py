@@ -7,7 +7,12 @@ group_send, to a consumer that forwards it) on the same database pool and
 Redis, interleaved in rounds so drift hits both alike, and prints both and
 their ratio.
 
-    python bench/latency.py [--events 500] [--rounds 5]
+    python bench/latency.py [--events 500] [--rounds 5] [--variant NAME:SETTING=VALUE,...]
+
+`--variant` adds a hub server with the given environment (for example
+`--variant no-token-cache:API_TOKEN_CACHE_SECONDS=0`), measured on the
+custom-channel path in the same rounds, so one run compares a setting's
+effect against the floor and the default hub alike.
 
 Uses DATABASE_URL/REDIS_URL when set, else the local PostgreSQL and Redis
 when they run, else SQLite and an embedded Redis.
@@ -133,9 +138,10 @@ async def measure_floor(base: str, n: int, warmup: int) -> list[float]:
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
-    lines = [f"{'path':<34}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
+    width = max(34, *(len(name) + 2 for name in rows))
+    lines = [f"{'path':<{width}}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
     for name, p in rows.items():
-        lines.append(f"{name:<34}{p['n']:>6}{p['p50']:>10.2f}{p['p95']:>10.2f}{p['p99']:>10.2f}{p['max']:>10.2f}")
+        lines.append(f"{name:<{width}}{p['n']:>6}{p['p50']:>10.2f}{p['p95']:>10.2f}{p['p99']:>10.2f}{p['max']:>10.2f}")
     return "\n".join(lines)
 
 
@@ -144,27 +150,41 @@ async def main() -> int:
     parser.add_argument("--events", type=int, default=500, help="measured events per path (default 500)")
     parser.add_argument("--rounds", type=int, default=5, help="alternate hub and floor this many times")
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:SETTING=VALUE,...",
+                        help="another hub server with these environment variables (repeatable)")
     args = parser.parse_args()
+    variants = {}
+    for spec in args.variant:
+        name, _, assignments = spec.partition(":")
+        variants[name] = dict(pair.split("=", 1) for pair in assignments.split(",") if pair)
 
     env = bench_environment()
     print(f"database: {env.get('DATABASE_URL', 'SQLite')}\nredis:    {env['REDIS_URL']}", flush=True)
     token = setup(env)
     hub = Server(env, "hub.asgi:application")
     floor = Server(env, "bench.floor.asgi:application", settings_module="bench.floor.settings")
+    others = {name: Server({**env, **extra}, "hub.asgi:application") for name, extra in variants.items()}
     try:
         cookie = await console_session(hub.base, "alice", "hub-alice-demo")
+        other_cookies = {name: await console_session(server.base, "alice", "hub-alice-demo")
+                         for name, server in others.items()}
         per_round = max(1, args.events // args.rounds)
         hub_samples, sms_samples, floor_samples = [], [], []
+        other_samples = {name: [] for name in others}
         for round_ in range(args.rounds):
             warmup = args.warmup if round_ == 0 else 5
             floor_samples += await measure_floor(floor.base, per_round, warmup)
             hub_samples += await measure_hub(hub.base, token, cookie, per_round, warmup)
             sms_samples += await measure_sms(hub.base, cookie, per_round, warmup)
+            for name, server in others.items():
+                other_samples[name] += await measure_hub(server.base, token, other_cookies[name], per_round, warmup)
         results = {
             "floor: bare Channels insert+send": percentiles(floor_samples),
             "hub: POST /api/v1/inbound": percentiles(hub_samples),
             "hub: signed Twilio SMS webhook": percentiles(sms_samples),
         }
+        for name, samples in other_samples.items():
+            results[f"hub ({name}): POST /api/v1/inbound"] = percentiles(samples)
         print()
         print(table(results))
         ratio = results["hub: POST /api/v1/inbound"]["p50"] / results["floor: bare Channels insert+send"]["p50"]
@@ -172,10 +192,13 @@ async def main() -> int:
         sms_ratio = results["hub: signed Twilio SMS webhook"]["p50"] / results["floor: bare Channels insert+send"]["p50"]
         print(f"\nratio hub/floor: p50 {ratio:.2f}  p99 {ratio99:.2f}  (target: p50 <= 1.5)")
         print(f"ratio sms/floor: p50 {sms_ratio:.2f}")
+        for name in others:
+            other = results[f"hub ({name}): POST /api/v1/inbound"]["p50"]
+            print(f"ratio {name}/floor: p50 {other / results['floor: bare Channels insert+send']['p50']:.2f}")
         return 0
     finally:
-        hub.stop()
-        floor.stop()
+        for server in (hub, floor, *others.values()):
+            server.stop()
 
 
 if __name__ == "__main__":
