@@ -80,6 +80,11 @@ def token_state_changed(sender, instance, update_fields=None, **kwargs):
     changed: this process checks every API token again."""
     if update_fields is not None and set(update_fields) <= NOT_TOKEN_STATE:
         return
+    from django.db import transaction
+
     from hub.api.auth import forget_recent_tokens
 
     forget_recent_tokens()
+    # Again once it commits: a request that read the old row meanwhile
+    # must not keep it.
+    transaction.on_commit(forget_recent_tokens)
