@@ -40,23 +40,27 @@ from redis.exceptions import ConnectionError, ResponseError
 
 log = logging.getLogger(__name__)
 
+# channels_redis's way of adding a message to a receiving sorted set: drop
+# what expired, refuse when full (1), else add and push back the expiry (0).
+_ADD = """
+local function add(key, message, capacity, score, cutoff, expiry)
+    redis.call('ZREMRANGEBYSCORE', key, 0, cutoff)
+    if redis.call('ZCARD', key) >= capacity then
+        return 1
+    end
+    redis.call('ZADD', key, score, message)
+    redis.call('EXPIRE', key, expiry)
+    return 0
+end
+"""
 # KEYS: the receiving sorted sets. ARGV: one message per key, then one
 # capacity per key, then the score (now), the trim cut-off and the expiry.
 # Returns how many sets were full (their message dropped), as channels_redis.
-_DELIVER = """
+_DELIVER = _ADD + """
 local n = #KEYS
-local score = ARGV[2 * n + 1]
-local cutoff = ARGV[2 * n + 2]
-local expiry = ARGV[2 * n + 3]
 local full = 0
 for i = 1, n do
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff)
-    if redis.call('ZCARD', KEYS[i]) < tonumber(ARGV[n + i]) then
-        redis.call('ZADD', KEYS[i], score, ARGV[i])
-        redis.call('EXPIRE', KEYS[i], expiry)
-    else
-        full = full + 1
-    end
+    full = full + add(KEYS[i], ARGV[i], tonumber(ARGV[n + i]), ARGV[2 * n + 1], ARGV[2 * n + 2], ARGV[2 * n + 3])
 end
 return full
 """
@@ -64,7 +68,7 @@ return full
 # the message's start (random prefix and map header, one entry more than
 # the message has), its entries, then the score, the trim cut-off, the
 # expiry and the capacity of the receiving sets. Returns {full, members}.
-_GROUP_SEND = """
+_GROUP_SEND = _ADD + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local names, order = {}, {}
@@ -80,13 +84,8 @@ end
 local full = 0
 local tag = cmsgpack.pack('__asgi_channel__')
 for _, key in ipairs(order) do
-    redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[6])
-    if redis.call('ZCARD', key) < tonumber(ARGV[8]) then
-        redis.call('ZADD', key, ARGV[5], ARGV[3] .. ARGV[4] .. tag .. cmsgpack.pack(names[key]))
-        redis.call('EXPIRE', key, ARGV[7])
-    else
-        full = full + 1
-    end
+    local message = ARGV[3] .. ARGV[4] .. tag .. cmsgpack.pack(names[key])
+    full = full + add(key, message, tonumber(ARGV[8]), ARGV[5], ARGV[6], ARGV[7])
 end
 return {full, #members}
 """
