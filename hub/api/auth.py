@@ -51,18 +51,20 @@ class _RecentTokens:
             return None
         return hit[1]
 
-    def put(self, key: str, row: tuple, *, read_at: float | None = None) -> None:
+    def put(self, key: str, row: tuple) -> None:
         if settings.API_TOKEN_CACHE_SECONDS <= 0:
             return
         with self._lock:
             if len(self._rows) >= self.SIZE and key not in self._rows:
                 self._rows.clear()
-            self._rows[key] = (time.monotonic() if read_at is None else read_at, row)
+            self._rows[key] = (time.monotonic(), row)
 
-    def read_at(self, key: str) -> float | None:
+    def replace(self, key: str, change) -> None:
+        """Apply `change` to a remembered row; it stays as old as it was."""
         with self._lock:
             hit = self._rows.get(key)
-        return hit[0] if hit else None
+            if hit is not None:
+                self._rows[key] = (hit[0], change(hit[1]))
 
     def forget(self) -> None:
         with self._lock:
@@ -112,9 +114,7 @@ def _note_use(key: str, token: ApiToken, now) -> None:
     if token.last_used_at is not None and now - token.last_used_at <= timedelta(minutes=5):
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    read_at, row = recent_tokens.read_at(key), recent_tokens.get(key)
-    if row is not None:
-        recent_tokens.put(key, (row[0], now, *row[2:]), read_at=read_at)
+    recent_tokens.replace(key, lambda row: (row[0], now, *row[2:]))
 
 
 class TokenAuth(HttpBearer):
