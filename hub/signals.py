@@ -69,7 +69,7 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
 
 # What a cached API token check holds (hub.api.auth): the token, its
 # account and that account's profile. Sign-ins and presence are not it.
-NOT_TOKEN_STATE = frozenset({"last_login", "presence", "presence_changed_at", "last_used_at"})
+NOT_TOKEN_STATE = PRESENCE_FIELDS | {"last_login", "last_used_at"}
 
 
 @receiver([post_save, post_delete], sender=ApiToken, dispatch_uid="hub-token-state-token")

@@ -135,7 +135,6 @@ def _locked_head(chain: int) -> tuple[int, str, int | None]:
     return row[0], row[1], row[2]
 
 
-
 def record(*, user_id: int | None, practice_id: int | None, action: str, obj, via: str,
            ip: str | None = None, detail: dict | None = None, patient_id: int | None = None) -> AuditEntry:
     """Write one audit row. `obj` is a model instance or an (object_type, id)

@@ -35,6 +35,7 @@ from psycopg import ClientCursor, pq
 from hub.lib import events
 
 IDLE = pq.TransactionStatus.IDLE
+BEGIN = ("BEGIN", [])
 
 
 class DatabaseWrapper(PostgresWrapper):
@@ -58,17 +59,16 @@ class DatabaseWrapper(PostgresWrapper):
         # which makes psycopg send BEGIN on a round trip of its own) when
         # the outermost atomic block starts. psycopg stays in autocommit
         # mode; the server is in a transaction from the BEGIN on.
-        self.deferred = [("BEGIN", [])]
+        self.deferred = [BEGIN]
 
     def _commit(self):
         pending, self.deferred = self.deferred, []
         publications = events.unstored(self)
         if self.connection is None:
             return
-        if pending[:1] == [("BEGIN", [])] and len(pending) == 1 and not publications:
+        idle = pending == [BEGIN] or (not pending and self.connection.info.transaction_status == IDLE)
+        if idle and not publications:
             return  # nothing ran: there is no transaction to end
-        if self.connection.info.transaction_status == IDLE and not pending and not publications:
-            return
         statements = list(pending)
         store = None
         if publications:
