@@ -13,14 +13,13 @@ import logging
 import random
 import time
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from hub.actions import presence
 from hub.lib import access, clock, replay
 from hub.lib.sessions import SessionBoundSocket
 from hub.lib.events import group_for
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, db
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, HubSocket, db
 from hub.tasks import check_presence
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ def _viewer_with_streams(user) -> access.Viewer | None:
     return viewer
 
 
-class ConsoleConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(SessionBoundSocket, HubSocket):
     viewer: access.Viewer | None = None
 
     async def connect(self):

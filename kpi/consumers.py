@@ -16,12 +16,11 @@ import asyncio
 import logging
 import time
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from hub.lib import access, clock
 from hub.lib.sessions import SessionBoundSocket
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, db
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_UNAUTHENTICATED, HubSocket, db
 from kpi import live
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ REFRESH_EVERY = 10  # how often an open socket renews it (and its group membersh
 MIN_REFRESH_INTERVAL = 5.0
 
 
-class WallboardConsumer(SessionBoundSocket, AsyncJsonWebsocketConsumer):
+class WallboardConsumer(SessionBoundSocket, HubSocket):
     practice_id: int | None = None
     group: str | None = None
     keepalive: asyncio.Task | None = None

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import time
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from channels_app.webchat import service, tokens
 from hub.lib import audit, ratelimit
 from hub.lib.events import group_for, patient_group, practice_visitors_group
-from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED, db, origin_of
+from hub.lib.ws import CLOSE_FORBIDDEN, CLOSE_PROTOCOL, CLOSE_RATE_LIMITED, CLOSE_UNAUTHENTICATED, HubSocket, db, origin_of
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ def _ip(scope) -> str:
     return audit.client_ip(scope) or "unknown"
 
 
-class VisitorConsumer(AsyncJsonWebsocketConsumer):
+class VisitorConsumer(HubSocket):
     visitor: service.Visitor | None = None
 
     async def connect(self):

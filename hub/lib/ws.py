@@ -4,6 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import ParseResult, urlparse
 
 from channels.db import DatabaseSyncToAsync
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.consumer import get_handler_name
 from channels.security.websocket import AllowedHostsOriginValidator
 
 from hub.lib.env import envint
@@ -68,3 +70,23 @@ def allowed_hosts_only(application):
         return await application(scope, receive, send)
 
     return checked
+
+
+class HubSocket(AsyncJsonWebsocketConsumer):
+    """The base of the hub's websocket consumers.
+
+    Channels' consumer, before every message it handles (each client frame
+    and each channel-layer message, so each event fanned out to each
+    socket), runs `close_old_connections` through `sync_to_async`: a hop to
+    the process's one thread-sensitive thread and back, for every socket,
+    for every event. The hub's consumers touch the database only through
+    `db()` above, which closes stale connections itself on the thread that
+    uses them, so that hop does nothing for them but cost CPU and queue
+    every socket's messages behind one thread. Here a message goes straight
+    to its handler."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
