@@ -12,13 +12,17 @@ from hub.routing import websocket_urlpatterns  # noqa: E402
 # --- Hardening (docs/hardening.md) ---------------------------------------------
 # Uploads over their limit are refused before their body is read, and
 # Daphne's access log has patient data (query strings) redacted.
+from hub.lib.lanes import RequestLanes  # noqa: E402
 from hub.lib.logredact import redact_daphne_access_log  # noqa: E402
 from hub.lib.uploads import RequestBodyLimit  # noqa: E402
 
 redact_daphne_access_log()
 # --- end hardening ---------------------------------------------------------------
 
+# Requests run on a fixed set of reused threads (hub/lib/lanes.py).
+from django.conf import settings  # noqa: E402
+
 application = ProtocolTypeRouter({
-    "http": RequestBodyLimit(django_asgi_app),
+    "http": RequestBodyLimit(RequestLanes(django_asgi_app, settings.HTTP_THREADS)),
     "websocket": URLRouter(websocket_urlpatterns),
 })

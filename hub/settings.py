@@ -349,6 +349,10 @@ ATTACHMENT_TYPES = envlist("ATTACHMENT_TYPES", [
     "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf",
 ])
 DEFAULT_PHONE_REGION = envstr("DEFAULT_PHONE_REGION", "US")
+# Threads per web process for Django's HTTP requests; more requests than
+# this wait their turn on the event loop (hub/lib/lanes.py). 0: one new
+# thread per request, unbounded (Django's default).
+HTTP_THREADS = envint("HTTP_THREADS", 8)
 HEARTBEAT_SECONDS = envfloat("HEARTBEAT_SECONDS", 15.0)
 CONSOLE_IDLE_MINUTES = envfloat("CONSOLE_IDLE_MINUTES", 10.0)  # then presence turns "away"
 OUTBOUND_MAX_ATTEMPTS = envint("OUTBOUND_MAX_ATTEMPTS", 6)
