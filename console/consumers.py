@@ -52,6 +52,8 @@ class ConsoleConsumer(SessionBoundSocket, HubSocket):
         # and the timer that gives up waiting for it (see stream_batch).
         self.held: dict[str, dict[int, dict]] = {}
         self.gap_timers: dict[str, asyncio.Task] = {}
+        # Per stream, the head and this socket's cursor at the last heartbeat.
+        self.last_beat: dict[str, tuple[int, int]] = {}
         self.lock = asyncio.Lock()
         self.heartbeat_task = None
         self.joined: list[str] = []
@@ -281,5 +283,27 @@ class ConsoleConsumer(SessionBoundSocket, HubSocket):
             await self.send_json({"type": "heartbeat", "heads": heads, "ts": clock.now().isoformat()})
             for stream in streams:
                 cursor = self.cursors.get(stream)
-                if cursor is not None and heads[stream] > cursor:
+                if cursor is not None and self._lost(stream, cursor, heads[stream]):
                     await self._replay(stream, heads[stream])
+                    cursor = self.cursors[stream]
+                if cursor is not None:
+                    self.last_beat[stream] = (heads[stream], cursor)
+
+    def _lost(self, stream: str, cursor: int, head: int) -> bool:
+        """Whether entries behind the head are lost, not on their way.
+
+        On a busy stream the head is nearly always a little ahead of what
+        has arrived: entries committed a moment ago are in flight. Reading
+        them from the database would send them twice as fast for nothing
+        (their own copies are then dropped as already sent). What was
+        committed by the last heartbeat and has still not arrived is lost,
+        and so is everything behind the head when nothing has arrived on the
+        stream since then (it stalled: Redis restarted, a message was
+        dropped on an idle stream)."""
+        if head <= cursor:
+            return False
+        last = self.last_beat.get(stream)
+        if last is None:
+            return True
+        last_head, last_cursor = last
+        return cursor < last_head or cursor == last_cursor

@@ -211,6 +211,52 @@ async def test_the_heartbeat_repairs_a_lost_message_when_nothing_else_arrives(mo
         await communicator.disconnect()
 
 
+async def test_the_heartbeat_leaves_entries_on_their_way_to_arrive_by_themselves(monkeypatch):
+    """On a busy stream the head runs a little ahead of what has arrived.
+    A heartbeat reads from the database only what has been missing since
+    the heartbeat before; what is merely on its way arrives once, by
+    itself."""
+    from hub.lib import replay
+
+    async def until_heartbeat(communicator):
+        seen = []
+        while not seen or seen[-1]["type"] != "heartbeat":
+            seen.append(await communicator.receive_json_from(timeout=5))
+        return seen
+
+    world = await create_world()
+    with override_settings(HEARTBEAT_SECONDS=1.0):
+        communicator = await open_socket(world.alice)
+        await hello(communicator)
+        await ingest_sync(world.practice, body="first")  # seq 1-3
+        got = await until_heartbeat(communicator)
+        assert max(m["seq"] for m in got if "seq" in m) == 3
+        real_send, held = events._send, []
+
+        async def hold(pending):
+            held.append(pending)
+
+        monkeypatch.setattr(events, "_send", hold)
+        await ingest_sync(world.practice, body="second")
+        await ingest_sync(world.practice, body="third")
+        monkeypatch.setattr(events, "_send", real_send)
+        reads = []
+        real_entries = replay.entries
+        monkeypatch.setattr(replay, "entries", lambda *args: reads.append(args) or real_entries(*args))
+        await real_send(held[0])  # seq 4 arrives; seq 5 is still on its way at the next heartbeat
+        got = await until_heartbeat(communicator)
+        assert [m["seq"] for m in got if "seq" in m] == [4]
+        assert got[-1]["heads"][dept(world)] == 5
+        assert reads == []
+        await real_send(held[1])
+        got = await receive_until(communicator, lambda m: m.get("seq") == 5)
+        assert [m["seq"] for m in got if "seq" in m] == [5]
+        # Had it been lost instead, the heartbeat after would have read it.
+        got = await until_heartbeat(communicator)
+        assert [m for m in got if "seq" in m] == [] and reads == []
+        await communicator.disconnect()
+
+
 async def test_two_tabs_each_get_every_event_once():
     world = await create_world()
     tab1, tab2 = await open_socket(world.alice), await open_socket(world.alice)
