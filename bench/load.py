@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shlex
@@ -74,6 +75,7 @@ SANDBOX_TOKEN = "sandbox-auth-token"
 TARGET_P99_MS = 100.0
 PROFILE_DIR = ROOT / "var" / "load" / "profile"
 QUEUE = "hubload"
+WEBHOOK_POOL = 16
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -290,10 +292,17 @@ async def drive(args, setup: dict, target: Target, rec: Recorder, probes: dict) 
     stops = Stops(sending=asyncio.Event(), all=asyncio.Event())
     samplers = [probes["resources"], probes["waits"], probes["broker"]]
     # Pools no larger than the requests allowed in flight: httpcore looks at
-    # every pooled connection for each request.
+    # every pooled connection for each request (a system call or two each).
+    # Twilio's side, with up to --max-in-flight webhooks open, is spread
+    # over clients of WEBHOOK_POOL connections each, so that each request
+    # looks at a few connections, not at all of them.
     pool = httpx.Limits(max_connections=args.max_in_flight, max_keepalive_connections=args.max_in_flight)
-    async with httpx.AsyncClient(timeout=30, limits=pool) as http, \
-            httpx.AsyncClient(timeout=TWILIO_TIMEOUT, limits=pool) as twilio_http:
+    per_client = min(WEBHOOK_POOL, args.max_in_flight)
+    small = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+    async with contextlib.AsyncExitStack() as clients:
+        http = await clients.enter_async_context(httpx.AsyncClient(timeout=30, limits=pool))
+        twilio_http = [await clients.enter_async_context(httpx.AsyncClient(timeout=TWILIO_TIMEOUT, limits=small))
+                       for _ in range(-(-args.max_in_flight // per_client))]
         background = [asyncio.create_task(_sample(samplers, rec, stops.all)),
                       asyncio.create_task(watch_loop(rec, probes["stalls"], stops.all))]
         agents = build_agents(args, setup, target, rec, http)

@@ -324,7 +324,7 @@ class Webhooks:
     webhook, then the status callback when the caller hangs up in the menu),
     at a fixed total rate, open loop, spread over the web processes."""
 
-    def __init__(self, target: Target, rec: Recorder, http: httpx.AsyncClient, *, rate: float,
+    def __init__(self, target: Target, rec: Recorder, http: list[httpx.AsyncClient], *, rate: float,
                  voice_share: float, sms_numbers: int, voice_numbers: int, call_seconds: tuple[float, float],
                  slots: Slots):
         self.target, self.rec, self.http = target, rec, http
@@ -403,7 +403,8 @@ class Webhooks:
         started = time.perf_counter()
         self.rec.count(f"in: {name}", started)
         try:
-            response = await self.http.post(base + path, data=params, headers=headers)
+            client = self.http[self.sent % len(self.http)]
+            response = await client.post(base + path, data=params, headers=headers)
         except httpx.HTTPError as exc:
             self.rec.error(f"{name}: {type(exc).__name__}")
             return None

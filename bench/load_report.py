@@ -76,7 +76,8 @@ def table(result: dict) -> str:
         lines += [f"  {state:<44}{n:>10.2f}" for state, n in sessions["states"].items()]
         if "deadlocks" in sessions:
             lines += [f"  deadlocks {sessions['deadlocks']}; transactions committed {sessions['commits_per_s']:.0f}/s, "
-                      f"rolled back {sessions['rollbacks_per_s']:.1f}/s"]
+                      f"rolled back {sessions['rollbacks_per_s']:.1f}/s; "
+                      f"sessions opened {sessions.get('sessions_opened_per_s', 0):.1f}/s"]
         lines += ["", f"lock waits seen most often (of {sessions['samples']} one-second samples)"]
         lines += [f"  {n:>5}  {wait}" for wait, n in sessions["lock_waits"].items()]
     if result.get("celery_queue"):

@@ -130,7 +130,7 @@ class DatabaseWaits:
              "FROM pg_stat_activity b WHERE b.pid = (pg_blocking_pids(a.pid))[1]) END "
              "FROM pg_stat_activity a WHERE a.datname = %s AND a.state = 'active' AND a.pid <> pg_backend_pid()")
     STATEMENT_CHARS = 90
-    COUNTERS = "SELECT deadlocks, xact_commit, xact_rollback FROM pg_stat_database WHERE datname = %s"
+    COUNTERS = "SELECT deadlocks, xact_commit, xact_rollback, sessions FROM pg_stat_database WHERE datname = %s"
 
     def __init__(self, database_url: str):
         import psycopg
@@ -163,13 +163,15 @@ class DatabaseWaits:
                 "lock_waits": dict(waits.most_common(8)), "samples": len(samples), **self._deltas(start, end)}
 
     def _deltas(self, start: float, end: float) -> dict:
-        """Deadlocks, commits and rollbacks in the window (PostgreSQL's counters)."""
+        """Deadlocks, commits, rollbacks and sessions opened in the window
+        (PostgreSQL's counters; each session is a server process forked)."""
         inside = [(t, c) for t, c in self.counters if start <= t < end]
         if len(inside) < 2:
             return {}
         (t0, first), (t1, last) = inside[0], inside[-1]
-        deadlocks, commits, rollbacks = (b - a for a, b in zip(first, last))
-        return {"deadlocks": deadlocks, "commits_per_s": commits / (t1 - t0), "rollbacks_per_s": rollbacks / (t1 - t0)}
+        deadlocks, commits, rollbacks, sessions = (b - a for a, b in zip(first, last))
+        return {"deadlocks": deadlocks, "commits_per_s": commits / (t1 - t0), "rollbacks_per_s": rollbacks / (t1 - t0),
+                "sessions_opened_per_s": sessions / (t1 - t0)}
 
 
 class BrokerQueue:
