@@ -50,6 +50,15 @@ def test_a_reply_is_created_at_twilio_with_from_body_and_status_callback(world, 
     assert request.form["StatusCallback"] == "https://hub.example.org/webhooks/twilio/sms/status"
 
 
+def test_replies_reuse_one_connection_to_twilio(world, conversation, twilio, django_capture_on_commit_callbacks):
+    """No new TCP (and, against Twilio, TLS) handshake per message."""
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            reply(world, conversation, body=f"Reply number {n + 1}")
+    assert twilio.count("POST", MESSAGES) == 3
+    assert twilio.connections_accepted == 1
+
+
 def test_a_practice_with_a_messaging_service_sends_through_it(world, conversation, twilio,
                                                                django_capture_on_commit_callbacks):
     world.practice.messaging_service_sid = "MG" + "1" * 32

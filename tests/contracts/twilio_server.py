@@ -464,12 +464,14 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address, contract: TwilioContractServer):
         self.contract = contract
         self.connections: set[socket.socket] = set()
+        self.connections_accepted = 0
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def process_request(self, request, client_address):
         with self.connections_lock:
             self.connections.add(request)
+            self.connections_accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request):
@@ -631,6 +633,11 @@ class TwilioContractServer:
         """Forget every request, violation, resource and script."""
         with self._lock:
             self._init_state()
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start (keep-alive reuses one)."""
+        return self._httpd.connections_accepted if self._httpd is not None else 0
 
     def count(self, method: str, path_regex: str) -> int:
         """Requests received whose method matches (`"*"` for any) and whose
