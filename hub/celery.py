@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
@@ -35,6 +35,17 @@ app.autodiscover_tasks()
 # pool for the next task. The fixup still closes what a child inherits at
 # fork.
 app.conf["CELERY_DB_REUSE_MAX"] = 2**62
+
+
+@worker_init.connect
+def _check_kept_connections(**kwargs):
+    """A kept connection may have died since the last task (PostgreSQL
+    restarted, a proxy timed out): a worker's pool tests each one before
+    handing it out (set before the prefork children are forked). One round
+    trip per task, where a web process would pay it per request."""
+    from django.db import connections
+
+    connections["default"].settings_dict["CONN_HEALTH_CHECKS"] = True
 
 
 @task_prerun.connect

@@ -42,11 +42,14 @@ def broker_queue():
         celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = saved
 
 
-def start_worker(queue: str, **env_overrides) -> subprocess.Popen:
+def start_worker(queue: str, pool: str = "solo", **env_overrides) -> subprocess.Popen:
+    """A worker on the test database; `pool="prefork"` as in production
+    (one child)."""
     env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_QUEUE": queue,
            "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING", **{k: str(v) for k, v in env_overrides.items()}}
+    pool_args = ["--pool", pool] + (["--concurrency", "1"] if pool == "prefork" else [])
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "--app", "hub", "worker", "--pool", "solo", "--queues", queue,
+        [sys.executable, "-m", "celery", "--app", "hub", "worker", *pool_args, "--queues", queue,
          "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
          "--loglevel", "WARNING"],
         # Its log is scanned for patient data at the end of the session.
