@@ -12,7 +12,6 @@ from hub.routing import websocket_urlpatterns  # noqa: E402
 # --- Hardening (docs/hardening.md) ---------------------------------------------
 # Uploads over their limit are refused before their body is read, and
 # Daphne's access log has patient data (query strings) redacted.
-from hub.lib.lanes import RequestLanes  # noqa: E402
 from hub.lib.logredact import redact_daphne_access_log  # noqa: E402
 from hub.lib.uploads import RequestBodyLimit  # noqa: E402
 
@@ -21,6 +20,8 @@ redact_daphne_access_log()
 
 # Requests run on a fixed set of reused threads (hub/lib/lanes.py).
 from django.conf import settings  # noqa: E402
+
+from hub.lib.lanes import RequestLanes  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": RequestBodyLimit(RequestLanes(django_asgi_app, settings.HTTP_THREADS)),

@@ -10,11 +10,13 @@ writes every socket of the process, waits its turn among them. Throughput
 falls as the burst grows, and the websockets of the same process stall.
 
 `RequestLanes` gives each request one of a fixed set of lanes. A lane is a
-thread-sensitive context that outlives the request, so its one thread is
-reused; with every lane busy a request waits, in arrival order, on the
-event loop (cheap) rather than as a thread. Each request still runs all of
-its synchronous work on one thread, as Django requires. The number of lanes
-is `HTTP_THREADS` (docs/deployment.md); 0 turns the bound off.
+one-thread executor that outlives the request: the request runs in a
+thread-sensitive context given that executor (asgiref's
+`ThreadSensitiveContext(executor=...)`), so the thread is reused. With
+every lane busy a request waits, in arrival order, on the event loop
+(cheap) rather than as a thread. Each request still runs all of its
+synchronous work on one thread, as Django requires. The number of lanes is
+`HTTP_THREADS` (docs/deployment.md); 0 turns the bound off.
 """
 
 from __future__ import annotations

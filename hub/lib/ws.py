@@ -3,9 +3,9 @@
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import ParseResult, urlparse
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.consumer import get_handler_name
 from channels.security.websocket import AllowedHostsOriginValidator
 
 from hub.lib.env import envint
