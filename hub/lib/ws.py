@@ -1,5 +1,6 @@
 """Websocket helpers shared by the console and widget sockets."""
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import ParseResult, urlparse
 
@@ -7,6 +8,8 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.security.websocket import AllowedHostsOriginValidator
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hub.lib.env import envint
 
@@ -20,6 +23,11 @@ CLOSE_SESSION_EXPIRED = 4440  # signed out (here, in another tab, by an admin)
 # close reasons on, so the code alone must tell the page what happened.
 CLOSE_IDLE_LOGOFF = 4441
 CLOSE_SERVER_RESTART = 4503
+# Standard "try again later": a service the socket needs (Redis) is down
+# for a moment; the client reconnects and sends again what was unanswered.
+CLOSE_TRY_AGAIN = 1013
+
+log = logging.getLogger(__name__)
 
 
 # The consumers' database calls share this process-wide pool of threads.
@@ -89,4 +97,11 @@ class HubSocket(AsyncJsonWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except (RedisConnectionError, RedisTimeoutError):
+            # Redis restarting or failing over (rate limits, presence, the
+            # channel layer live there): close with "try again" rather than
+            # crash; the client reconnects and its replay covers the gap.
+            log.warning("a socket closed: Redis did not answer (%s)", message["type"])
+            await self.close(code=CLOSE_TRY_AGAIN)

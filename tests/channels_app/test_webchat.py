@@ -309,6 +309,39 @@ async def test_a_rate_limited_message_names_its_id(monkeypatch):
     assert error["code"] == "rate_limited" and error["id"] == client_id
 
 
+async def test_a_message_while_redis_is_down_closes_with_try_again_and_is_sent_again(monkeypatch):
+    """The rate limiter lives in Redis: while Redis restarts the socket is
+    closed with 1013 (try again), never crashed, and the message sent again
+    after the reconnect is stored once."""
+    import redis
+
+    from hub.lib import ratelimit
+
+    world = await create_world()
+    communicator = await widget(world.practice)
+    welcome = await start(communicator)
+    real_hit = ratelimit.hit
+
+    def redis_down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(ratelimit, "hit", redis_down)
+    client_id = await say(communicator, "are you there?")
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close" and closed["code"] == 1013
+    monkeypatch.setattr(ratelimit, "hit", real_hit)
+    again = await widget(world.practice)
+    await again.send_json_to({"type": "resume", "token": welcome["token"]})
+    await until(again, "welcome")
+    await again.send_json_to({"type": "message", "id": client_id, "body": "are you there?", "topic": ""})
+    ack = await until(again, "ack")
+    assert ack["id"] == client_id
+    count = await database_sync_to_async(
+        lambda: Event.objects.filter(body="are you there?").count())()
+    assert count == 1
+    await again.disconnect()
+
+
 @database_sync_to_async
 def left_lines(conversation_id):
     return list(Event.objects.filter(conversation_id=conversation_id, data__action="visitor_left")
