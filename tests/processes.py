@@ -8,6 +8,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from hub.devtools.processes import kill, stop  # noqa: F401  (the tests' way to 
 from tests import phi_scan
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_for(condition, timeout: float = 30.0) -> bool:
+    """Whether `condition()` came true within `timeout` seconds (polled)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_database_url() -> str:

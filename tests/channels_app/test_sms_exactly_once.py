@@ -12,17 +12,9 @@ from tests.channels_app.twilio_helpers import ACCOUNT_SID, AUTH_TOKEN
 from tests.conftest import build_world
 from tests.contracts.twilio_server import TwilioContractServer
 from tests.factories import inbound
-from tests.processes import broker_queue, kill, start_worker, stop
+from tests.processes import broker_queue, kill, start_worker, stop, wait_for
 
 MESSAGES = r"/Messages\.json$"
-
-
-def wait_for(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.mark.slow
@@ -46,7 +38,8 @@ def test_a_worker_killed_between_recording_and_confirming_sends_exactly_once(twi
             first = start_worker(queue, **worker_env)
             workers.append(first)
             event = outbound.send_message(access.viewer_for(world.alice), conversation.pk, "Your results are in.")
-            wait_for(lambda: server.count("POST", MESSAGES) == 1, what="the provider to receive the send")
+            assert wait_for(lambda: server.count("POST", MESSAGES) == 1), \
+                "timed out waiting for the provider to receive the send"
             kill(first)  # SIGKILL: no cleanup, no ack
 
             event.refresh_from_db()
@@ -57,7 +50,8 @@ def test_a_worker_killed_between_recording_and_confirming_sends_exactly_once(twi
             second = start_worker(queue, **worker_env)
             workers.append(second)
             sweep_outbound.delay()
-            wait_for(lambda: Event.objects.get(pk=event.pk).delivery_status != "pending", what="reconciliation")
+            assert wait_for(lambda: Event.objects.get(pk=event.pk).delivery_status != "pending"), \
+                "timed out waiting for reconciliation"
     finally:
         for worker in workers:
             stop(worker)

@@ -10,22 +10,13 @@ from hub.models import Event, SlaClock, SlaPolicy
 from hub.tasks import sweep_sla
 from tests.conftest import build_world
 from tests.factories import inbound
-from tests.processes import broker_queue, kill, start_worker, stop
+from tests.processes import broker_queue, kill, start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def breaches(conversation):
     return Event.objects.filter(conversation=conversation, body__endswith="SLA (3 s) breached").count()
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def setup_deadline():

@@ -11,20 +11,11 @@ from hub.models import Event, SlaPolicy
 from hub.tasks import sweep_sla
 from tests.conftest import build_world
 from tests.factories import inbound
-from tests.processes import broker_queue, start_worker, stop
+from tests.processes import broker_queue, start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL sessions")
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def other_sessions() -> set[int]:
