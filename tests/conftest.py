@@ -106,6 +106,18 @@ def _fresh_directory():
     forget_recent_tokens()
 
 
+@pytest.fixture(autouse=True)
+def _compiled_queries_declared_right():
+    """Every query the hub compiles once (hub.lib.fastsql.objects) declared
+    its parameters as its SQL takes them: a wrong declaration only costs
+    speed in production, so it is caught here."""
+    from hub.lib import fastsql
+
+    yield
+    wrong, fastsql.misdeclared = set(fastsql.misdeclared), set()
+    assert not wrong, f"compiled queries with their parameters given wrong: {wrong}"
+
+
 @pytest.fixture
 def world(db) -> World:
     return build_world()

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from hub.actions import assignment, outbound, sla, timeline
 from hub.actions.ingest import InboundAttachment, InboundEvent, ingest
-from hub.lib import clock, directory
+from hub.lib import clock, directory, fastsql
 from hub.models import Call, ContactPoint, Conversation, Department, Event
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,14 @@ def _call_event(practice_id: int, call_sid: str, phone: str, identity: str, body
 
 
 def _locked(call_sid: str) -> tuple[Call, Conversation] | tuple[None, None]:
-    call = Call.objects.select_for_update(no_key=True).filter(call_sid=call_sid).first()
+    """The call and its conversation, locked (every call webhook after the
+    first: the SQL is compiled once, hub.lib.fastsql.objects)."""
+    call = fastsql.one(("calls.locked_call",), lambda p: Call.objects.select_for_update(no_key=True)
+                       .filter(call_sid=p[0]).order_by("pk")[:1], [call_sid])
     if call is None:
         return None, None
-    conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient")
-                    .get(pk=call.conversation_id))
+    conversation = fastsql.one(("calls.locked_conversation",), lambda p: Conversation.objects.select_for_update(
+        no_key=True, of=("self",)).select_related("patient").filter(pk=p[0])[:1], [call.conversation_id])
     return call, conversation
 
 

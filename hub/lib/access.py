@@ -11,6 +11,7 @@ from functools import cached_property
 
 from django.db.models import Q
 
+from hub.lib import fastsql
 from hub.lib.events import agent_stream, dept_stream, practice_stream
 from hub.models import AgentProfile, Conversation, Department, Event, Patient
 
@@ -135,13 +136,36 @@ def can_see_conversation(viewer: Viewer, conversation: Conversation) -> bool:
 
 
 def get_conversation(viewer: Viewer, conversation_id: int, *, for_update: bool = False) -> Conversation:
-    qs = conversations(viewer).select_related("patient", "department", "assignee", "topic")
-    if for_update:
-        qs = qs.select_for_update(no_key=True, of=("self",))
+    """One conversation the viewer may see, with its patient, department,
+    assignee and topic. Every reply and most console actions start here, so
+    its SQL is compiled once per shape (hub.lib.fastsql.objects)."""
     try:
-        return qs.get(pk=conversation_id)
-    except (Conversation.DoesNotExist, ValueError, TypeError):
+        conversation_id = int(conversation_id)
+    except (ValueError, TypeError):
         raise NotVisible(f"conversation {conversation_id}") from None
+    everything = viewer.sees_all_departments
+    departments = [] if everything else sorted(viewer.department_ids)
+
+    def build(params):
+        if everything:
+            practice_id, pk = params
+            qs = Conversation.objects.in_practice(practice_id)
+        else:
+            practice_id, *department_ids, user_id, pk = params
+            qs = Conversation.objects.in_practice(practice_id).filter(
+                Q(department_id__in=department_ids) | Q(assignee_id=user_id))
+        qs = qs.select_related("patient", "department", "assignee", "topic")
+        if for_update:
+            qs = qs.select_for_update(no_key=True, of=("self",))
+        return qs.filter(pk=pk)[:2]
+
+    params = ([viewer.practice_id, conversation_id] if everything
+              else [viewer.practice_id, *departments, viewer.user_id, conversation_id])
+    shape = ("access.get_conversation", everything, len(departments), for_update)
+    found = fastsql.objects(shape, build, params)
+    if len(found) != 1:
+        raise NotVisible(f"conversation {conversation_id}")
+    return found[0]
 
 
 def patients(viewer: Viewer):

@@ -265,7 +265,11 @@ def _send_to_patient(patient_id: int, event_ids: list[int]) -> None:
     from hub.lib.event_types import patient_event_out
     from hub.models import Event
 
-    rows = Event.objects.filter(pk__in=event_ids).select_related("author").order_by("conversation_id", "seq")
+    from hub.lib import fastsql
+
+    ids = sorted(set(event_ids))
+    rows = fastsql.objects(("events.to_patient", len(ids)), lambda p: Event.objects.filter(pk__in=p).select_related(
+        "author").order_by("conversation_id", "seq"), ids)
     message = {"type": "patient.events", "events": [patient_event_out(e).model_dump(mode="json") for e in rows]}
     broadcast(patient_group(patient_id), message)
 

@@ -135,3 +135,138 @@ def convert(model: type[models.Model], attname: str, value):
     for converter, col in converters[names.index(attname)]:
         value = converter(value, col, connection)
     return value
+
+
+# --- Queries compiled once ------------------------------------------------
+
+class _Compiled:
+    """A model query's SQL and how to turn its rows into instances, as the
+    ORM's ModelIterable does (select_related included)."""
+
+    def __init__(self, compiler, sql: str):
+        from django.db.models.query import get_related_populators
+
+        self.sql = sql
+        self.for_update = compiler.query.select_for_update
+        klass_info = compiler.klass_info
+        self.model = klass_info["model"]
+        select = compiler.select
+        self.columns = compiler.col_count
+        self.converters = list(compiler.get_converters([s[0] for s in select[:self.columns]]).items())
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
+        self.related = get_related_populators(klass_info, select, compiler.using)
+        self.annotations = dict(compiler.annotation_col_map or {})
+        self.db = compiler.using
+
+    def instances(self, rows, conn) -> list:
+        found = []
+        for raw in rows:
+            row = list(raw[:self.columns])
+            for pos, (convs, expression) in self.converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, conn)
+                row[pos] = value
+            obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
+            for populator in self.related:
+                populator.populate(row, obj)
+            for name, pos in self.annotations.items():
+                setattr(obj, name, row[pos])
+            found.append(obj)
+        return found
+
+
+_compiled: dict[tuple, _Compiled | None] = {}
+_INT64 = (-(2**63), 2**63 - 1)
+misdeclared: set[tuple] = set()  # shapes whose parameters were given wrong (the test suite fails on any)
+
+
+class Fixed:
+    """A parameter that is the same at every call of a shape (a constant the
+    ORM sends as a parameter, such as a boolean): it stands in for itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _values(params: list) -> list:
+    return [p.value if isinstance(p, Fixed) else p for p in params]
+
+
+def _sentinels(params: list) -> list | None:
+    """Distinct stand-ins of the parameters' own types (ints within every
+    integer column's range: Django drops a lookup whose value overflows
+    its column); None when a type has none here. The query built from them
+    is only compiled, never run."""
+    out = []
+    for i, value in enumerate(params):
+        if isinstance(value, Fixed):
+            out.append(value.value)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        out.append(2_000_000_000 + i if isinstance(value, int) else f"\x1ffastsql-{i}")
+    return out
+
+
+def objects(shape: tuple, build, params: list) -> list[models.Model]:
+    """The instances `build(params)` selects, with the SQL compiled once per
+    `shape` in a process rather than at every call.
+
+    `build` takes the query's parameter values, in the order its SQL takes
+    them, and returns the queryset; `shape` names everything else that
+    changes the SQL (which filters, how many values in an IN list, FOR
+    UPDATE). Whether `params` really are the SQL's, in its order, is checked
+    once per shape: the queryset is built from distinct stand-in values and
+    compiled, and its parameters must come out as those stand-ins, one for
+    one. If they do not, the shape is run through the ORM every time (and a
+    warning says so). Parameters are ints and strs, or `Fixed` constants;
+    a query with anything else goes through the ORM."""
+    key = (connection.alias, shape)
+    try:
+        compiled = _compiled[key]
+    except KeyError:
+        compiled = _compiled[key] = _learn(shape, build, params)
+    params = _values(params)
+    if compiled is None or any(type(v) is int and not _INT64[0] <= v <= _INT64[1] for v in params):
+        # (a value no column holds: the ORM knows it matches nothing)
+        return list(build(params))
+    if compiled.for_update and connection.get_autocommit():
+        from django.db.transaction import TransactionManagementError
+
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    return compiled.instances(rows, connection)
+
+
+def _learn(shape: tuple, build, params: list) -> _Compiled | None:
+    import logging
+
+    from django.core.exceptions import EmptyResultSet
+
+    stand_ins = _sentinels(list(params))
+    if stand_ins is None:
+        return None
+    queryset = build(stand_ins)
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, compiled_params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    if list(compiled_params) != stand_ins or compiler.klass_info is None:
+        logging.getLogger(__name__).warning("query %r: its parameters are not the ones given; not cached", shape)
+        misdeclared.add(shape)
+        return None
+    return _Compiled(compiler, sql)
+
+
+def one(shape: tuple, build, params: list) -> models.Model | None:
+    """The first instance `objects` finds, or None."""
+    found = objects(shape, build, params)
+    return found[0] if found else None
