@@ -117,8 +117,7 @@ def sweep_offers() -> int:
     from hub.actions import assignment
 
     expired = sum(1 for offer_id in assignment.due_offers() if assignment.expire(offer_id))
-    for conversation_id in assignment.unoffered_waiting():
-        assignment.offer_next(conversation_id)
+    assignment.offer_waiting()
     return expired
 
 

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 from hub.actions import timeline
 from hub.actions.errors import Conflict, NotFound
-from hub.lib import access, audit, clock, directory
+from hub.lib import access, audit, clock, directory, fastsql
 from hub.lib.event_types import OfferOut
 from hub.lib.events import agent_stream, publish
 from hub.models import AgentProfile, Conversation, Department, Event, Offer
@@ -24,26 +24,35 @@ log = logging.getLogger(__name__)
 Strategy = Department.Assignment
 
 
-def _count_per_agent(rows, agent_field: str):
+def _count_per_agent(rows, agent_field: str, zero=0):
     """How many of `rows` each agent (the outer query's user) has: a
     subquery that reads only those rows, however long the agent's past."""
     counted = (rows.filter(**{agent_field: OuterRef("user_id")}).order_by().values(agent_field)
                .annotate(n=Count("pk")).values("n"))
-    return Coalesce(Subquery(counted), 0)
+    return Coalesce(Subquery(counted), zero)
 
 
 def eligible_agents(department: Department, *, exclude: set[int]) -> list[AgentProfile]:
     """Available members of the department with room under their capacity.
     Each agent's load and pending offers are counted by their own subquery
     (joining both histories would multiply them: seconds per offer once
-    agents have a month behind them, bench/eligibility.py)."""
-    agents = (AgentProfile.objects.in_practice(department.practice_id)
-              .filter(departments=department, presence=AgentProfile.Presence.AVAILABLE, user__is_active=True)
-              .exclude(user_id__in=exclude).exclude(role=AgentProfile.Role.INTEGRATION)
-              .annotate(load=_count_per_agent(Conversation.objects.filter(status=Conversation.Status.ASSIGNED),
-                                              "assignee_id"),
-                        pending=_count_per_agent(Offer.objects.filter(status=Offer.Status.PENDING), "agent_id"))
-              .select_related("user").order_by("user_id"))
+    agents have a month behind them, bench/eligibility.py). Asked at every
+    offer, so its SQL is compiled once per shape (hub.lib.fastsql.objects)."""
+    excluded = sorted(exclude)
+
+    def build(params):
+        assigned, zero, pending, zero_too, practice_id, department_id, available, *others, integration = params
+        return (AgentProfile.objects.in_practice(practice_id)
+                .filter(departments=department_id, presence=available, user__is_active=True)
+                .exclude(user_id__in=others).exclude(role=integration)
+                .annotate(load=_count_per_agent(Conversation.objects.filter(status=assigned), "assignee_id", zero),
+                          pending=_count_per_agent(Offer.objects.filter(status=pending), "agent_id", zero_too))
+                .select_related("user").order_by("user_id"))
+
+    params = [Conversation.Status.ASSIGNED, fastsql.Fixed(0), Offer.Status.PENDING, fastsql.Fixed(0),
+              department.practice_id, department.pk, AgentProfile.Presence.AVAILABLE, *excluded,
+              AgentProfile.Role.INTEGRATION]
+    agents = fastsql.objects(("assignment.eligible_agents", len(excluded)), build, params)
     return [a for a in agents if a.load + a.pending < a.capacity]
 
 
@@ -68,19 +77,25 @@ def offer_next(conversation_id: int) -> Offer | None:
     """Offer a waiting conversation to the next eligible agent, if its
     department assigns automatically and nobody holds an offer for it."""
     with transaction.atomic():
-        conversation = (Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("patient", "department")
-                        .filter(pk=conversation_id).first())
+        conversation = fastsql.one(("assignment.offer_next",), lambda p: Conversation.objects.select_for_update(
+            no_key=True, of=("self",)).select_related("patient", "department").filter(pk=p[0])[:1], [conversation_id])
         if conversation is None or conversation.status != Conversation.Status.QUEUED or conversation.assignee_id:
             return None
         if conversation.department.assignment == Strategy.MANUAL:
+            return None
+        offers = list(Offer.objects.filter(conversation=conversation).values_list("agent_id", "status"))
+        if any(status == Offer.Status.PENDING for _, status in offers):
+            return None
+        tried = {agent_id for agent_id, _ in offers}
+        # Nobody has room: the usual answer while a queue waits, so find it
+        # out before queueing for the department's lock. Whoever frees room
+        # later is offered the backlog (offer_backlog), which includes this.
+        if not eligible_agents(conversation.department, exclude=tried):
             return None
         # Serializes the department's offers (whose turn it is). NO KEY
         # UPDATE: rows that reference the department (every insert checks
         # its foreign key at COMMIT) do not wait for it, nor it for them.
         department = Department.objects.select_for_update(no_key=True).get(pk=conversation.department_id)
-        if Offer.objects.filter(conversation=conversation, status=Offer.Status.PENDING).exists():
-            return None
-        tried = set(Offer.objects.filter(conversation=conversation).values_list("agent_id", flat=True))
         agent = _choose(department, eligible_agents(department, exclude=tried))
         if agent is None:
             return None
@@ -193,10 +208,33 @@ def due_offers(limit: int = 500) -> list[int]:
                 .values_list("pk", flat=True)[:limit])
 
 
-def unoffered_waiting(limit: int = 200) -> list[int]:
-    """Waiting conversations in automatic departments with no pending offer
-    (the sweep retries them: an agent may have become free)."""
-    return list(Conversation.objects.filter(status=Conversation.Status.QUEUED, assignee__isnull=True)
-                .exclude(department__assignment=Strategy.MANUAL)
-                .exclude(offers__status=Offer.Status.PENDING)
-                .order_by("-priority", "waiting_since").values_list("pk", flat=True)[:limit])
+def _unoffered():
+    return (Conversation.objects.filter(status=Conversation.Status.QUEUED, assignee__isnull=True)
+            .exclude(department__assignment=Strategy.MANUAL)
+            .exclude(offers__status=Offer.Status.PENDING))
+
+
+def offer_waiting(limit: int = 200) -> int:
+    """Offer what waits unoffered (the sweep): department by department, only
+    while its agents have room. A queue that waits because everyone is busy
+    costs one query per department, not one offer attempt per conversation.
+    Returns the offers made."""
+    made = 0
+    departments = Department.objects.filter(pk__in=_unoffered().values("department_id"))
+    for department in departments:
+        room = sum(agent.capacity - agent.load - agent.pending for agent in eligible_agents(department, exclude=set()))
+        if room <= 0:
+            continue
+        # In queue order, until the room is used up. A conversation that has
+        # been offered to every agent with room (they declined or let it
+        # expire) is passed over for the ones after it.
+        waiting = (_unoffered().filter(department=department).order_by("-priority", "waiting_since")
+                   .values_list("pk", flat=True)[:limit])
+        offered = 0
+        for conversation_id in waiting:
+            if offer_next(conversation_id) is not None:
+                offered += 1
+                if offered >= room:
+                    break
+        made += offered
+    return made

@@ -140,3 +140,23 @@ def test_offers_reach_the_agent_on_their_stream(world, team, django_capture_on_c
         billing_question(world, 1)
     offers = [m for m in captured_events if m["event"] == "offer.updated"]
     assert offers[0]["stream"] == f"agent.{team[0].pk}" and offers[0]["payload"]["status"] == "pending"
+
+
+def test_the_sweep_offers_the_waiting_only_while_someone_has_room(world, team, django_assert_max_num_queries):
+    from hub.tasks import sweep_offers
+
+    bob, dee, eve = team
+    AgentProfile.objects.filter(user__in=team).update(capacity=1)
+    questions = [billing_question(world, i) for i in range(8)]
+    assert [offered_to(c) for c in questions[:3]] == [bob, dee, eve]
+    assert not Offer.objects.filter(conversation__in=questions[3:]).exists()
+    # Everyone is full: the sweep looks once at the department, not at
+    # each of the five waiting conversations.
+    with django_assert_max_num_queries(4):
+        sweep_offers()
+    assert Offer.objects.count() == 3
+    # Room appears without any event that would offer the backlog (an
+    # administrator raised a capacity): the sweep offers the oldest waiting.
+    AgentProfile.objects.filter(user=eve).update(capacity=3)
+    committed(sweep_offers)
+    assert [offered_to(c) for c in questions[3:]] == [eve, eve, None, None, None]
