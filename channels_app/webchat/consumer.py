@@ -183,20 +183,18 @@ class VisitorConsumer(HubSocket):
 
     async def _ping(self, content) -> None:
         if self.visitor is not None:
-            await db(service.mark_alive)(self.visitor.patient_id)
             await self._repair()
         await self.send_json({"type": "pong"})
 
     async def _repair(self) -> None:
         """Group memberships live in Redis: a Redis restart drops them while
         the socket stays open, and the widget would hear nothing more. At
-        every ping (widget.js pings every 20 s) join again and send from the
-        database what this socket missed meanwhile, as the console's
-        heartbeat does."""
+        every ping (widget.js pings every 20 s) join again, say the visitor
+        is still here, and send from the database what this socket missed
+        meanwhile, as the console's heartbeat does."""
         await self._join_groups()
         current = max(self.sent, default=None)
-        history = await db(service.history)(
-            self.visitor, conversation_id=current, after_seq=self.sent.get(current, 0))
+        history = await db(service.ping)(self.visitor, conversation_id=current, after_seq=self.sent.get(current, 0))
         await self._deliver(history["events"])
 
     # --- the practice's side ----------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from hub.actions import attachments, contacts, outbound
 from hub.actions.ingest import InboundEvent, IngestResult, ingest
+from hub.lib import fastsql
 from hub.lib import phone as phones
 from hub.lib.event_types import patient_event_out, patient_visible
 from hub.models import AgentProfile, ContactPoint, Conversation, Event, Practice, Topic
@@ -114,10 +115,13 @@ def upload(visitor: Visitor, *, client_id: str, content, filename: str, declared
 def history(visitor: Visitor, *, conversation_id: int | None = None, after_seq: int = 0, limit: int = 200) -> dict:
     """The visitor's current conversation: the part after their cursor when
     it is the same conversation, else all of it (up to `limit`)."""
-    conversation = (Conversation.objects.filter(patient_id=visitor.patient_id).order_by("-created_at", "-pk")
-                    .first())
+    conversation = fastsql.one(("webchat.current_conversation",), lambda p: Conversation.objects.filter(
+        patient_id=p[0]).order_by("-created_at", "-pk")[:1], [visitor.patient_id])
     if conversation is None:
         return {"conversation_id": None, "events": [], "agent_read_seq": 0}
+    if conversation.pk == conversation_id and conversation.last_event_seq <= after_seq:
+        # Nothing since the cursor (the usual answer to a ping).
+        return {"conversation_id": conversation.pk, "events": [], "agent_read_seq": conversation.agent_read_seq}
     events = Event.objects.filter(conversation=conversation, kind=Event.Kind.MESSAGE,
                                   direction__in=[Event.Direction.IN, Event.Direction.OUT]).select_related("author")
     if conversation.pk == conversation_id:
@@ -126,6 +130,13 @@ def history(visitor: Visitor, *, conversation_id: int | None = None, after_seq: 
     return {"conversation_id": conversation.pk,
             "events": [patient_event_out(e).model_dump(mode="json") for e in reversed(rows) if patient_visible(e)],
             "agent_read_seq": conversation.agent_read_seq}
+
+
+def ping(visitor: Visitor, *, conversation_id: int | None, after_seq: int) -> dict:
+    """A widget's ping: the visitor is still here, and what their socket
+    missed on their conversation since its cursor (`history`)."""
+    mark_alive(visitor.patient_id)
+    return history(visitor, conversation_id=conversation_id, after_seq=after_seq)
 
 
 def visible_between(visitor: Visitor, conversation_id: int, after: int, upto: int) -> list[dict]:
