@@ -92,3 +92,62 @@ async def test_a_full_channel_refuses_a_send_and_a_group_send_skips_it():
         await asyncio.wait_for(layer.receive(channel), 0.3)
     assert [(await _receive(layer, general))["type"] for _ in range(2)] == ["one", "two"]
     await layer.flush()
+
+
+async def test_a_backlog_reaches_its_sockets_in_order_a_batch_per_round_trip():
+    """What waits for a process's sockets is taken up to RECEIVE_BATCH at a
+    time (channels_redis takes one message per four round trips, and under
+    load the process's set filled up and dropped sends)."""
+    from hub.lib import channel_layer
+
+    config = _config()
+    sender, receiver = RedisChannelLayer(**config), RedisChannelLayer(**config)
+    sockets = [await receiver.new_channel() for _ in range(3)]
+    for channel in sockets:
+        await sender.group_add("dept.9", channel)
+    for n in range(150):
+        await sender.group_send("dept.9", {"type": "stream.batch", "n": n})
+        await sender.send(sockets[n % 3], {"type": "direct", "n": n})
+    trips = 0
+    script = receiver._script
+
+    async def counted(*args):
+        nonlocal trips
+        trips += 1
+        return await script(*args)
+
+    receiver._script = counted
+    got = {channel: [] for channel in sockets}
+    for channel in sockets:
+        while len(got[channel]) < 200:
+            got[channel].append(await _receive(receiver, channel))
+    for i, channel in enumerate(sockets):
+        assert [m["n"] for m in got[channel] if m["type"] == "stream.batch"] == list(range(150))
+        assert [m["n"] for m in got[channel] if m["type"] == "direct"] == list(range(i, 150, 3))
+    # 300 messages in Redis (150 group sends, 150 direct), 600 deliveries.
+    assert trips <= 300 // channel_layer.RECEIVE_BATCH + 2
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(receiver.receive(sockets[0]), 0.3)
+    await sender.flush()
+
+
+async def test_a_batch_taken_but_not_handed_on_is_put_back_first():
+    """A receive cancelled while its batch was on the way (the socket that
+    was receiving for the process went away) leaves the batch in the
+    backup; the next receive puts it back in front, in order."""
+    from hub.lib import channel_layer
+
+    layer = RedisChannelLayer(**_config())
+    channel = await layer.new_channel()
+    for n in range(5):
+        await layer.send(channel, {"type": "m", "n": n})
+    key = layer.prefix + layer.non_local_name(channel)
+    # As a cancelled call leaves it: three taken into the backup, not handed on.
+    taken = await layer._script(channel_layer._RECEIVE_SCRIPT, layer.connection(layer.consistent_hash(channel)),
+                                [key, layer._backup_channel_name(key)], ["drop", 3])
+    assert len(taken) == 6
+    layer._handed_on[key] = False
+    assert [(await _receive(layer, channel))["n"] for _ in range(5)] == [0, 1, 2, 3, 4]
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0.3)
+    await layer.flush()

@@ -19,13 +19,18 @@ With a configuration that needs Python per channel (several Redis servers,
 per-channel capacities, encryption, another serializer) a group send takes
 two round trips: the group read, then one script for every receiver.
 
-The script reaches sorted sets it does not name in KEYS (it learns them from
-the group), which standalone Redis and Sentinel allow and Redis Cluster
-does not; channels_redis does not run on Redis Cluster either.
+Receiving is batched the same way: a process takes up to a hundred of
+the messages waiting for its sockets per round trip (`receive_single`),
+where channels_redis takes one per four round trips.
+
+The group script reaches sorted sets it does not name in KEYS (it learns
+them from the group), which standalone Redis and Sentinel allow and Redis
+Cluster does not; channels_redis does not run on Redis Cluster either.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import time
@@ -89,10 +94,32 @@ for _, key in ipairs(order) do
 end
 return {full, #members}
 """
+# KEYS: the process's receiving sorted set and its backup. ARGV: "drop" (the
+# last batch was handed on: forget its backup) or "restore" (it may not have
+# been: put the backup back first, in order), then the most to take. Moves
+# up to that many of the oldest messages into the backup and returns them
+# (member, score, member, score, ...).
+_RECEIVE = """
+if ARGV[1] == 'restore' then
+    local backed_up = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+    for i = #backed_up, 1, -2 do
+        redis.call('ZADD', KEYS[1], backed_up[i], backed_up[i - 1])
+    end
+end
+redis.call('DEL', KEYS[2])
+local popped = redis.call('ZPOPMIN', KEYS[1], ARGV[2])
+for i = 1, #popped, 2 do
+    redis.call('ZADD', KEYS[2], popped[i + 1], popped[i])
+end
+return popped
+"""
+RECEIVE_BATCH = 100
+
 # Bytes: the SHA needs no client's encoder. Each call names its client, and
 # a server that has not seen a script yet gets it loaded (NOSCRIPT).
 _SCRIPT = AsyncScript(None, _DELIVER.encode())
 _GROUP_SCRIPT = AsyncScript(None, _GROUP_SEND.encode())
+_RECEIVE_SCRIPT = AsyncScript(None, _RECEIVE.encode())
 
 
 def _map_header(entries: int) -> bytes:
@@ -115,6 +142,68 @@ def _map_entries(packed: bytes) -> tuple[int, bytes]:
 
 class RedisChannelLayer(StockRedisChannelLayer):
     """Drop-in for `channels_redis.core.RedisChannelLayer` (same CONFIG)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per receiving set: whether the last batch taken from it was handed
+        # on (else its backup goes back first), and what of it is still to
+        # be given out, in order.
+        self._handed_on: dict[str, bool] = {}
+        self._taken: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+
+    async def receive_single(self, channel):
+        """The next message for this process's sockets: taken from Redis up
+        to RECEIVE_BATCH messages at a time, in one round trip, and given
+        out one per call in order (channels_redis's `receive` hands each to
+        its sockets' buffers).
+
+        channels_redis takes one message per call, in four round trips (put
+        back the backup, pop, back it up, clean the backup), one call at a
+        time for the whole process. Every realtime message reaches a socket
+        this way, so under load the process's set filled up to its capacity
+        and sends to it were dropped (the console's heartbeat then replays
+        them, seconds late). Here a batch is backed up in the same script
+        that takes it, and the next call's script forgets the backup once
+        the batch is in this process's hands; a call cancelled while its
+        batch was on the way leaves it in the backup, and the next call
+        puts it back first. When nothing waits, the call blocks for the
+        next message as channels_redis does."""
+        if not channel.endswith("!"):
+            return await super().receive_single(channel)
+        assert self.require_valid_channel_name(channel, receive=True), "Channel name invalid"
+        key = self.prefix + channel
+        taken = self._taken[key]
+        if taken:
+            return taken.popleft()
+        index = self.consistent_hash(channel)
+        connection = self.connection(index)
+        popped = None
+        while not popped:
+            mode = "drop" if self._handed_on.get(key, True) else "restore"
+            self._handed_on[key] = False
+            popped = await self._script(_RECEIVE_SCRIPT, connection, [key, self._backup_channel_name(key)],
+                                        [mode, RECEIVE_BATCH])
+            if popped:
+                break
+            # Nothing waiting (and the backup is empty): wait for one.
+            self._handed_on[key] = True
+            result = await connection.bzpopmin(key, timeout=self.brpop_timeout)
+            if result is not None:
+                popped = [result[1], result[2]]
+        taken.extend(self._unpack(popped[i], channel) for i in range(0, len(popped), 2))
+        self._handed_on[key] = True
+        return taken.popleft()
+
+    async def flush(self):
+        self._taken.clear()
+        self._handed_on.clear()
+        await super().flush()
+
+    def _unpack(self, content: bytes, channel: str):
+        message = self.deserialize(content)
+        if "__asgi_channel__" in message:
+            channel = message.pop("__asgi_channel__")
+        return channel, message
 
     def _one_trip_group_send(self) -> bool:
         """Whether the group script can build every message itself."""
