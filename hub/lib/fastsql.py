@@ -147,7 +147,9 @@ class _Compiled:
         from django.db.models.query import get_related_populators
 
         self.sql = sql
-        self.for_update = compiler.query.select_for_update
+        # As the ORM: FOR UPDATE outside a transaction is refused where the
+        # database has it (not SQLite, which ignores it).
+        self.for_update = compiler.query.select_for_update and compiler.connection.features.has_select_for_update
         klass_info = compiler.klass_info
         self.model = klass_info["model"]
         select = compiler.select
