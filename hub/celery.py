@@ -37,6 +37,46 @@ app.autodiscover_tasks()
 app.conf["CELERY_DB_REUSE_MAX"] = 2**62
 
 
+def _survive_a_lost_broker() -> None:
+    """Keep a worker alive when its connection to Redis breaks.
+
+    On a lost broker connection Celery 5.7 first `collect()`s the consumer's
+    connection (which closes its channel and drops the transport's client)
+    and then `close()`s it. Closing the channel a second time restores the
+    tasks it had taken and not yet acknowledged through that client, which
+    is gone: AttributeError, which Celery counts as unrecoverable, and the
+    worker exits (the redis-restart drill saw it in two runs of three, when
+    the worker held prefetched tasks). The channel was closed by the
+    collect; forgetting it afterwards makes the close a no-op, which is
+    what Celery 5.6 did (it did not close after collecting). The tasks go
+    back to the queue as before: by the broker's visibility timeout."""
+    from celery.worker.consumer.consumer import Consumer
+
+    original = Consumer.on_connection_error_after_connected
+    if getattr(original, "hub_survives_lost_broker", False):
+        return
+
+    def on_connection_error_after_connected(self, exc):
+        connection = self.connection
+        if connection is not None:
+            collect = connection.collect
+
+            def collect_then_forget_channel(*args, **kwargs):
+                try:
+                    return collect(*args, **kwargs)
+                finally:
+                    connection._default_channel = None
+
+            connection.collect = collect_then_forget_channel
+        return original(self, exc)
+
+    on_connection_error_after_connected.hub_survives_lost_broker = True
+    Consumer.on_connection_error_after_connected = on_connection_error_after_connected
+
+
+_survive_a_lost_broker()
+
+
 @worker_init.connect
 def _check_kept_connections(**kwargs):
     """A kept connection may have died since the last task (PostgreSQL
