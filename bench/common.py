@@ -25,18 +25,19 @@ def reachable(host: str, port: int) -> bool:
         return False
 
 
-def bench_environment() -> dict:
+def bench_environment(database_url: str = DEFAULT_DATABASE_URL, var: str = "bench") -> dict:
     """The benchmark's environment: DATABASE_URL/REDIS_URL if set, else the
-    local PostgreSQL and Redis when they run, else SQLite and an embedded Redis."""
+    local PostgreSQL (`database_url`) and Redis when they run, else SQLite
+    and an embedded Redis; its files under var/<var>."""
     env = dict(os.environ)
     env.setdefault("HUB_ENV", "development")
     env.setdefault("CHANNEL_LAYER_PREFIX", "hubbench")
     env.setdefault("CACHE_KEY_PREFIX", "hubbench")
     env.setdefault("CELERY_QUEUE", "hubbench")
     env.setdefault("LOG_LEVEL", "WARNING")
-    env.setdefault("HUB_VAR_DIR", str(ROOT / "var" / "bench"))
+    env.setdefault("HUB_VAR_DIR", str(ROOT / "var" / var))
     if "DATABASE_URL" not in env and reachable("127.0.0.1", 5432):
-        env["DATABASE_URL"] = DEFAULT_DATABASE_URL
+        env["DATABASE_URL"] = database_url
     if "REDIS_URL" not in env:
         if reachable("127.0.0.1", 6379):
             env["REDIS_URL"] = DEFAULT_REDIS_URL

@@ -16,21 +16,14 @@ hub_compiled, emptied first), else SQLite.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-from common import ROOT, fresh_database, manage, reachable, setup_django
+from common import bench_environment, fresh_database, manage, setup_django
 
 
 def environment() -> dict:
-    env = dict(os.environ)
-    env.setdefault("HUB_ENV", "development")
-    env.setdefault("LOG_LEVEL", "WARNING")
-    env.setdefault("HUB_VAR_DIR", str(ROOT / "var" / "bench-compiled"))
-    if "DATABASE_URL" not in env and reachable("127.0.0.1", 5432):
-        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/hub_compiled"
-    return env
+    return bench_environment("postgres://postgres@127.0.0.1:5432/hub_compiled", "bench-compiled")
 
 
 def cases():

@@ -18,24 +18,17 @@ hub_eligibility, emptied first), else SQLite.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import timedelta
 
-from common import ROOT, fresh_database, manage, reachable, setup_django
+from common import bench_environment, fresh_database, manage, setup_django
 
 AGENTS = 10
 
 
 def environment() -> dict:
-    env = dict(os.environ)
-    env.setdefault("HUB_ENV", "development")
-    env.setdefault("LOG_LEVEL", "WARNING")
-    env.setdefault("HUB_VAR_DIR", str(ROOT / "var" / "bench-eligibility"))
-    if "DATABASE_URL" not in env and reachable("127.0.0.1", 5432):
-        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/hub_eligibility"
-    return env
+    return bench_environment("postgres://postgres@127.0.0.1:5432/hub_eligibility", "bench-eligibility")
 
 
 def grow(practice, department, agents, patient, history: int) -> None:

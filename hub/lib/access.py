@@ -119,10 +119,16 @@ def viewer_for(user) -> Viewer | None:
 
 
 def conversations(viewer: Viewer):
-    qs = Conversation.objects.in_practice(viewer.practice_id)
-    if viewer.sees_all_departments:
+    return _visible(viewer.practice_id, viewer.sees_all_departments, viewer.department_ids, viewer.user_id)
+
+
+def _visible(practice_id: int, everything: bool, department_ids, user_id: int):
+    """The conversations of a practice that someone sees: all of them, or
+    those of their departments and those assigned to them."""
+    qs = Conversation.objects.in_practice(practice_id)
+    if everything:
         return qs
-    return qs.filter(Q(department_id__in=viewer.department_ids) | Q(assignee_id=viewer.user_id))
+    return qs.filter(Q(department_id__in=department_ids) | Q(assignee_id=user_id))
 
 
 def can_see_conversation(viewer: Viewer, conversation: Conversation) -> bool:
@@ -148,13 +154,11 @@ def get_conversation(viewer: Viewer, conversation_id: int, *, for_update: bool =
 
     def build(params):
         if everything:
-            practice_id, pk = params
-            qs = Conversation.objects.in_practice(practice_id)
+            (practice_id, pk), department_ids, user_id = params, [], None
         else:
             practice_id, *department_ids, user_id, pk = params
-            qs = Conversation.objects.in_practice(practice_id).filter(
-                Q(department_id__in=department_ids) | Q(assignee_id=user_id))
-        qs = qs.select_related("patient", "department", "assignee", "topic")
+        qs = _visible(practice_id, everything, department_ids, user_id).select_related(
+            "patient", "department", "assignee", "topic")
         if for_update:
             qs = qs.select_for_update(no_key=True, of=("self",))
         return qs.filter(pk=pk)[:2]

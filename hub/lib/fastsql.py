@@ -9,10 +9,13 @@ exactly as the ORM would. Anything off the hot path uses the ORM.
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from functools import cache
 
 from django.db import connection, models
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -248,8 +251,6 @@ def objects(shape: tuple, build, params: list) -> list[models.Model]:
 
 
 def _learn(shape: tuple, build, params: list) -> _Compiled | None:
-    import logging
-
     from django.core.exceptions import EmptyResultSet
 
     stand_ins = _sentinels(list(params))
@@ -262,7 +263,7 @@ def _learn(shape: tuple, build, params: list) -> _Compiled | None:
     except EmptyResultSet:
         return None
     if list(compiled_params) != stand_ins or compiler.klass_info is None:
-        logging.getLogger(__name__).warning("query %r: its parameters are not the ones given; not cached", shape)
+        log.warning("query %r: its parameters are not the ones given; not cached", shape)
         misdeclared.add(shape)
         return None
     return _Compiled(compiler, sql)
