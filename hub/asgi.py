@@ -1,9 +1,11 @@
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-django_asgi_app = get_asgi_application()
+
+# Django's handler, its middleware chain run in one hop (hub/lib/asgi_handler.py).
+from hub.lib.asgi_handler import application as django_application  # noqa: E402
+
+django_asgi_app = django_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -107,3 +107,31 @@ def test_a_client_that_leaves_mid_request_does_not_hold_up_the_others(applicatio
     assert all(sent[0]["status"] == 200 for sent in answers[settings.HTTP_THREADS:])
     assert Seen.running == 0
     assert len(Seen.threads) <= settings.HTTP_THREADS
+
+
+def test_a_request_goes_to_its_thread_once_for_the_whole_middleware_chain(application, monkeypatch):
+    """Every hop between the event loop and the request's thread waits for
+    the loop, which also serves every websocket of the process: the chain
+    (sessions, CSRF, auth, the second-factor guards, CSP, axes) and the
+    view run in one hop, not one or two per middleware."""
+    from asgiref import sync
+
+    hops = {"to thread": 0, "to loop": 0}
+    to_thread, to_loop = sync.SyncToAsync.__call__, sync.AsyncToSync.__call__
+
+    async def counted_to_thread(self, *args, **kwargs):
+        hops["to thread"] += 1
+        return await to_thread(self, *args, **kwargs)
+
+    def counted_to_loop(self, *args, **kwargs):
+        hops["to loop"] += 1
+        return to_loop(self, *args, **kwargs)
+
+    monkeypatch.setattr(sync.SyncToAsync, "__call__", counted_to_thread)
+    monkeypatch.setattr(sync.AsyncToSync, "__call__", counted_to_loop)
+    sent = asyncio.run(get(application))
+    assert sent[0]["status"] == 200
+    assert sent[0]["headers"]  # the middleware ran: its headers are on the answer
+    assert any(name.lower() == b"content-security-policy" for name, _ in sent[0]["headers"])
+    # request_started's receivers, the chain with the view, the response's close.
+    assert hops == {"to thread": 3, "to loop": 0}
