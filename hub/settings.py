@@ -171,7 +171,8 @@ CHANNEL_LAYERS = {
 }
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, one client per pool (hub/lib/cache.py).
+        "BACKEND": "hub.lib.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "hubtest" if HUB_ENV == "test" else "hub"),
         "OPTIONS": {"pool_class": "hub.lib.redis_conf.SentinelPool"} if REDIS_SENTINEL else {},

@@ -11,14 +11,6 @@ from django.core.cache import cache
 def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
     """Count one use of `key`; (allowed, seconds until the window resets)."""
     bucket = int(time.time() // window)
-    full_key = f"rl:{key}:{bucket}"
-    if cache.add(full_key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(full_key)
-        except ValueError:  # expired between add and incr
-            cache.add(full_key, 1, timeout=window + 1)
-            count = 1
+    count = cache.count(f"rl:{key}:{bucket}", window + 1)
     retry_after = int(window - (time.time() % window)) + 1
     return count <= limit, retry_after
