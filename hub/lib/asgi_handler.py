@@ -7,15 +7,17 @@ each through `sync_to_async`, and a sync-only middleware in the middle
 (django-otp's, the hub's own guards) turns the chain back to sync and then,
 further in, to async again through `async_to_sync`. With the hub's
 middleware a request went from the event loop to its thread and back about
-ten times, each time waiting for the event loop, which in a web process
-also reads and writes every websocket. Under load the wait for the loop,
-not the work, made up most of a webhook's answer time, and each hop cost
-CPU (futures, thread wake-ups) besides.
+ten times, each time waiting for its turn on the event loop, which in a
+web process also reads and writes every websocket, and each crossing cost
+CPU (futures, thread wake-ups): about a quarter of the request path's
+time in a web process at the full load (docs/performance.md).
 
 No middleware or view of the hub is async, so here the chain is built in
 sync mode, as under WSGI, and the whole of it, view included, runs in one
 `sync_to_async` call on the request's thread (hub/lib/lanes.py gives that
-thread). Django's signals and the response's sending are unchanged.
+thread). Django's signals and the response's sending are unchanged. An
+async view would still work (Django runs it through `async_to_sync`, one
+more crossing); an async-only middleware would too, at the same price.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def test_a_request_goes_to_its_thread_once_for_the_whole_middleware_chain(applic
     monkeypatch.setattr(sync.AsyncToSync, "__call__", counted_to_loop)
     sent = asyncio.run(get(application))
     assert sent[0]["status"] == 200
-    assert sent[0]["headers"]  # the middleware ran: its headers are on the answer
+    # The middleware ran: its headers are on the answer.
     assert any(name.lower() == b"content-security-policy" for name, _ in sent[0]["headers"])
     # request_started's receivers, the chain with the view, the response's close.
     assert hops == {"to thread": 3, "to loop": 0}
