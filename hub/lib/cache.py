@@ -16,19 +16,22 @@ from __future__ import annotations
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from redis.commands.core import Script
 
-_COUNT = """
+# Bytes: the SHA needs no client's encoder. Each call names its client, and
+# a server that has not seen the script yet gets it loaded (NOSCRIPT), as
+# the channel layer's scripts do (hub/lib/channel_layer.py).
+_COUNT = Script(None, b"""
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
-"""
+""")
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
-        self._scripts: dict[int, object] = {}
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -38,11 +41,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
     def count(self, key, timeout: int) -> int:
-        client = self.get_client(key, write=True)
-        script = self._scripts.get(id(client))
-        if script is None:
-            script = self._scripts[id(client)] = client.register_script(_COUNT)
-        return int(script(keys=[key], args=[timeout]))
+        return int(_COUNT(keys=[key], args=[timeout], client=self.get_client(key, write=True)))
 
 
 class RedisCache(DjangoRedisCache):
