@@ -323,7 +323,9 @@ export class EhrPanel {
       results.replaceChildren(el("p", { class: "muted" }, "Searching…"));
       error.hidden = true;
       try {
-        const slots = await api.getEhrSlots({ day: day.value, days: 3, schedule_id: who.value, service_type: type.value });
+        // A week, so that a search on a Friday evening or over a holiday
+        // still finds the next open days; the list shows the first three.
+        const slots = await api.getEhrSlots({ day: day.value, days: 7, schedule_id: who.value, service_type: type.value });
         results.replaceChildren(this.slotList(slots, type.value));
       } catch (err) {
         results.replaceChildren();
@@ -334,11 +336,14 @@ export class EhrPanel {
   }
 
   slotList(slots, serviceType) {
-    if (!slots.length) return el("p", { class: "muted" }, "No free times in these three days. Try later dates.");
+    if (!slots.length) return el("p", { class: "muted" }, "No free times in the week from this date. Try later dates.");
     const byDay = new Map();
     for (const s of slots) {
       const key = this.day.format(new Date(s.start));
-      if (!byDay.has(key)) byDay.set(key, []);
+      if (!byDay.has(key)) {
+        if (byDay.size === 3) break; // the first three days with free times
+        byDay.set(key, []);
+      }
       byDay.get(key).push(s);
     }
     return el("div", {}, [...byDay].map(([label, list]) => el("div", { class: "ehr-day" },
